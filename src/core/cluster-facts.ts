@@ -1,0 +1,54 @@
+/**
+ * What the core needs to know about the cluster to co-locate a workspace pod with its data. The admission path
+ * reads these facts synchronously from memory: implementations keep watch-fed caches and never do I/O here
+ * (an API call while answering a review would put the API server's latency on every pod creation).
+ */
+
+/** A PVC as the co-location decision sees it. */
+export interface ClaimFact {
+  /** `spec.volumeName`: empty while the claim is unbound. */
+  readonly volumeName: string;
+}
+
+/** A PV as the co-location decision sees it. */
+export interface VolumeFact {
+  /** `spec.csi.driver`, or "" for a non-CSI volume. */
+  readonly csiDriver: string;
+  /** `spec.csi.volumeHandle`: for Longhorn, the Longhorn volume name. */
+  readonly volumeHandle: string;
+  /** True when the PV carries required node affinity (local-path and other node-local volumes). */
+  readonly hasNodeAffinity: boolean;
+}
+
+/** A Node as the co-location decision sees it. */
+export interface NodeFact {
+  /** The Ready condition is True. */
+  readonly ready: boolean;
+  /** `spec.unschedulable` (cordoned). */
+  readonly unschedulable: boolean;
+}
+
+/** Whether the facts can be used, and if not, why: shown on /readyz and in warnings. */
+export interface FactsStatus {
+  /** `off`: no cluster access or affinity.mode off; `syncing`: initial list not done; `synced`; `degraded`. */
+  readonly state: 'off' | 'syncing' | 'synced' | 'degraded';
+  /** Human-readable reason for any state but `synced`. */
+  readonly reason?: string;
+}
+
+/** The cluster facts the pure core reads; one real (informer-backed) and one in-memory implementation. */
+export interface ClusterFacts {
+  /** Overall state of the caches behind these facts. */
+  status(): FactsStatus;
+  /** The PVC `namespace/name`, or undefined when the cache does not hold it. */
+  claim(namespace: string, name: string): ClaimFact | undefined;
+  /** The PV `name`, or undefined when the cache does not hold it. */
+  volume(name: string): VolumeFact | undefined;
+  /**
+   * Nodes holding a replica of the Longhorn volume `longhornVolume` (replicas with a non-empty `spec.nodeID`),
+   * or undefined when replica facts are unavailable (CRD absent, forbidden, not synced).
+   */
+  replicaNodes(longhornVolume: string): readonly string[] | undefined;
+  /** The Node `name`, or undefined when the cache does not hold it. */
+  node(name: string): NodeFact | undefined;
+}

@@ -1,0 +1,65 @@
+import type { Config } from '../config/config-types.js';
+import type { AdmissionInput } from './admission-input.js';
+import type { ClusterFacts } from './cluster-facts.js';
+import { findCoLocation } from './co-location.js';
+import { planContainerStorage } from './container-storage-plan.js';
+import type { Decision, Mutation, PlanResult } from './decision-types.js';
+import type { PersistentVolumeClaim } from './kube-types.js';
+import { nodeAffinityOperations } from './node-affinity-patch.js';
+import { PodPatchBuilder } from './pod-patch-builder.js';
+import { asCheckedPod, podShapeProblem } from './pod-shape.js';
+import { skipReason } from './skip-reason.js';
+import { planStorageClassRewrite } from './storage-class-rewrite.js';
+import { planTmpfs } from './tmpfs-plan.js';
+
+function skipped(reason: string): Decision {
+  return { outcome: 'skipped', reason, operations: [], mutations: [], warnings: [], notes: [] };
+}
+
+function fromPlans(plans: readonly PlanResult[], what: string): Decision {
+  const operations = plans.flatMap((plan) => plan.operations);
+  const mutations = plans.flatMap((plan) => plan.mutations);
+  const warnings = plans.flatMap((plan) => plan.warnings);
+  const notes = plans.flatMap((plan) => plan.notes);
+  const mutated = operations.length > 0;
+  const reason = mutated ? `${what}: ${[...new Set(mutations.map((m) => m.type))].join(', ')}` : `${what}: nothing to change`;
+  return { outcome: mutated ? 'mutated' : 'unchanged', reason, operations, mutations, warnings, notes };
+}
+
+function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): Decision {
+  const problem = podShapeProblem(input.object);
+  if (problem) return skipped(`malformed pod: ${problem}`);
+  const pod = asCheckedPod(input.object);
+  const containers = pod.spec.containers;
+  const builder = new PodPatchBuilder(pod);
+  const tmpfs = planTmpfs(builder, containers, pod.metadata?.annotations, config);
+  const containerStorage = planContainerStorage(builder, pod, containers, config);
+  const volumes: PlanResult = { operations: builder.operations(), mutations: [], warnings: [], notes: [] };
+
+  let affinity: PlanResult = { operations: [], mutations: [], warnings: [], notes: [] };
+  if (config.affinity.mode !== 'off' && facts.status().state !== 'off') {
+    const where = findCoLocation(pod, input.namespace, facts);
+    const operations = nodeAffinityOperations(pod, where.nodes, config.affinity.mode, config.affinity.preferredWeight);
+    const mutations: Mutation[] = operations.length > 0
+      ? [{ type: 'affinity', detail: `${config.affinity.mode} ${where.nodes.join(',')} for ${where.volumes.join(',')}` }]
+      : [];
+    affinity = { operations, mutations, warnings: where.warnings, notes: where.notes };
+  } else {
+    affinity = { ...affinity, notes: [`co-location off: ${config.affinity.mode === 'off' ? 'affinity.mode is off' : facts.status().reason ?? 'no cluster access'}`] };
+  }
+  return fromPlans([tmpfs, containerStorage, volumes, affinity], 'workspace pod');
+}
+
+/**
+ * The whole admission decision, a pure function of the request, the configuration and the cluster facts:
+ * skip with a reason, or the patch operations that put the workspace's build directories on tmpfs, engine
+ * storage on node disk, rewrite the PVC's class, and pin the pod to the node that holds its data. Running it
+ * on the patched object yields no operations (reinvocation after other webhooks must not double anything).
+ */
+export function decide(input: AdmissionInput, config: Config, facts: ClusterFacts): Decision {
+  const reason = skipReason(input, config);
+  if (reason !== undefined) return skipped(reason);
+  if (input.kind.kind === 'Pod') return decidePod(input, config, facts);
+  const claim = input.object as PersistentVolumeClaim;
+  return fromPlans([planStorageClassRewrite(claim, config)], 'workspace PVC');
+}

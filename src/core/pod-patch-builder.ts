@@ -1,0 +1,68 @@
+import type { PatchOperation } from './json-patch.js';
+import type { Pod, Volume, VolumeMount } from './kube-types.js';
+
+/**
+ * Collects the volumes and mounts the plans add to one pod, then emits them as RFC 6902 operations: an `add`
+ * of the whole list where the pod has none (`add` needs the parent to exist), `add .../-` appends otherwise.
+ */
+export class PodPatchBuilder {
+  private readonly volumes: Volume[] = [];
+  private readonly volumeNames = new Set<string>();
+  private readonly mounts = new Map<number, VolumeMount[]>();
+
+  constructor(private readonly pod: Pod & { spec: NonNullable<Pod['spec']> }) {
+    for (const volume of pod.spec.volumes ?? []) this.volumeNames.add(volume.name);
+  }
+
+  /** The volume named `name`, in the pod or added by this builder. */
+  findVolume(name: string): Volume | undefined {
+    return this.pod.spec.volumes?.find((volume) => volume.name === name) ?? this.volumes.find((v) => v.name === name);
+  }
+
+  /** Whether a volume named `name` exists in the pod or was added by this builder. */
+  hasVolume(name: string): boolean {
+    return this.volumeNames.has(name);
+  }
+
+  /** Adds `volume` unless a volume of that name already exists. */
+  addVolume(volume: Volume): void {
+    if (this.volumeNames.has(volume.name)) return;
+    this.volumeNames.add(volume.name);
+    this.volumes.push(volume);
+  }
+
+  /** Adds `mount` to the container at `containerIndex`. */
+  addMount(containerIndex: number, mount: VolumeMount): void {
+    const list = this.mounts.get(containerIndex);
+    if (list) list.push(mount);
+    else this.mounts.set(containerIndex, [mount]);
+  }
+
+  /** Whether the builder has anything to add. */
+  get isEmpty(): boolean {
+    return this.volumes.length === 0 && this.mounts.size === 0;
+  }
+
+  /** The operations, volumes first so that no mount ever names a volume that is not there yet. */
+  operations(): PatchOperation[] {
+    const operations: PatchOperation[] = [];
+    if (this.volumes.length > 0) {
+      if (Array.isArray(this.pod.spec.volumes)) {
+        for (const volume of this.volumes) operations.push({ op: 'add', path: '/spec/volumes/-', value: volume });
+      } else {
+        operations.push({ op: 'add', path: '/spec/volumes', value: this.volumes });
+      }
+    }
+    const containers = this.pod.spec.containers ?? [];
+    for (const [index, mounts] of [...this.mounts].sort((a, b) => a[0] - b[0])) {
+      if (Array.isArray(containers[index]?.volumeMounts)) {
+        for (const mount of mounts) {
+          operations.push({ op: 'add', path: `/spec/containers/${index}/volumeMounts/-`, value: mount });
+        }
+      } else {
+        operations.push({ op: 'add', path: `/spec/containers/${index}/volumeMounts`, value: mounts });
+      }
+    }
+    return operations;
+  }
+}

@@ -1,0 +1,36 @@
+import { isCleanAbsolutePath, normalizeMountPath } from './mount-path.js';
+
+/** Pod annotation naming the workspace's project directories; it replaces `tmpfs.projects` for that pod. */
+export const PROJECTS_ANNOTATION = 'workspace-storage.dev/projects';
+
+/** Project paths for a pod and the problems met reading them. */
+export interface ProjectPaths {
+  readonly paths: readonly string[];
+  readonly problems: readonly string[];
+}
+
+/**
+ * The project paths for a pod: the annotation's comma-separated absolute paths when the annotation is present
+ * (an empty value means "no projects", an explicit opt-out), the configured ones otherwise. Entries that are
+ * not clean absolute paths are dropped with a problem the caller turns into a warning.
+ */
+export function projectPathsFor(
+  annotations: Readonly<Record<string, unknown>> | undefined,
+  configured: readonly string[],
+): ProjectPaths {
+  const value = annotations?.[PROJECTS_ANNOTATION];
+  if (typeof value !== 'string') return { paths: configured, problems: [] };
+  const paths: string[] = [];
+  const problems: string[] = [];
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    if (!isCleanAbsolutePath(entry)) {
+      problems.push(`ignored project path "${entry.slice(0, 60)}" in ${PROJECTS_ANNOTATION}: not a clean absolute path`);
+      continue;
+    }
+    const path = normalizeMountPath(entry);
+    if (!paths.includes(path)) paths.push(path);
+  }
+  return { paths, problems };
+}

@@ -1,0 +1,24 @@
+import type { Config } from '../config/config-types.js';
+import type { AdmissionInput } from './admission-input.js';
+import { matchesAnySelector } from './label-selector.js';
+import { isRecord } from './pod-shape.js';
+
+/** The object kinds the webhook mutates. */
+export type WorkspaceKind = 'Pod' | 'PersistentVolumeClaim';
+
+/**
+ * Why the request is none of the webhook's business, or undefined when it is: a CREATE of a core/v1 Pod or PVC
+ * that matches a workspace selector. Pod spec and PVC spec are immutable after creation, so only CREATE counts.
+ */
+export function skipReason(input: AdmissionInput, config: Config): string | undefined {
+  const { kind } = input;
+  if (kind.group !== '' || kind.version !== 'v1' || (kind.kind !== 'Pod' && kind.kind !== 'PersistentVolumeClaim')) {
+    return `kind ${kind.group ? `${kind.group}/` : ''}${kind.version}/${kind.kind} is not mutated`;
+  }
+  if (input.operation !== 'CREATE') return `operation ${input.operation} is not CREATE`;
+  if (!isRecord(input.object)) return 'request.object is not an object';
+  const metadata = input.object.metadata;
+  const labels = isRecord(metadata) && isRecord(metadata.labels) ? metadata.labels : {};
+  if (!matchesAnySelector(config.workspaceSelectors, labels)) return 'not a workspace: no workspace selector matches';
+  return undefined;
+}

@@ -1,0 +1,56 @@
+import type { Config } from '../config/config-types.js';
+import type { PlanResult } from './decision-types.js';
+import { EMPTY_PLAN } from './decision-types.js';
+import type { PatchOperation } from './json-patch.js';
+import { escapePointerToken } from './json-pointer.js';
+import type { PersistentVolumeClaim } from './kube-types.js';
+import { isRecord } from './pod-shape.js';
+
+/** The beta annotation that, when present, wins over `spec.storageClassName` (pkg/apis/core/helper GetPersistentVolumeClaimClass). */
+export const LEGACY_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
+
+/** Where the webhook records the class a PVC asked for before the rewrite. */
+export const ORIGINAL_CLASS_ANNOTATION = 'workspace-storage.dev/original-storage-class';
+
+/** The class Kubernetes would use for this claim: the legacy annotation first, then the spec field. */
+export function effectiveStorageClass(claim: PersistentVolumeClaim): string | undefined {
+  const annotation = claim.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];
+  if (typeof annotation === 'string') return annotation;
+  const spec = claim.spec?.storageClassName;
+  return typeof spec === 'string' ? spec : undefined;
+}
+
+/**
+ * Rewrites the claim's effective class when it is a key of `storageClass.rewrite`. The annotation and the spec
+ * both carry the new class when the annotation is present (so they agree whichever one a reader consults), and
+ * the original is recorded in an annotation. `""` means "no class" and nil means "the default class": neither
+ * is rewritten (the DefaultStorageClass admission plugin runs before webhooks, so nil is rare here).
+ */
+export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Config): PlanResult {
+  const from = effectiveStorageClass(claim);
+  if (from === undefined || from === '' || !Object.hasOwn(config.storageClass.rewrite, from)) {
+    return { ...EMPTY_PLAN, notes: [from ? `storage class ${from} is not rewritten` : 'no storage class to rewrite'] };
+  }
+  const to = config.storageClass.rewrite[from] as string;
+  const annotations = claim.metadata?.annotations;
+  const operations: PatchOperation[] = [];
+
+  if (!isRecord(claim.metadata)) {
+    operations.push({ op: 'add', path: '/metadata', value: { annotations: { [ORIGINAL_CLASS_ANNOTATION]: from } } });
+  } else if (!isRecord(annotations)) {
+    operations.push({ op: 'add', path: '/metadata/annotations', value: { [ORIGINAL_CLASS_ANNOTATION]: from } });
+  } else {
+    const path = `/metadata/annotations/${escapePointerToken(ORIGINAL_CLASS_ANNOTATION)}`;
+    operations.push({ op: Object.hasOwn(annotations, ORIGINAL_CLASS_ANNOTATION) ? 'replace' : 'add', path, value: from });
+    if (typeof annotations[LEGACY_CLASS_ANNOTATION] === 'string') {
+      operations.push({ op: 'replace', path: `/metadata/annotations/${escapePointerToken(LEGACY_CLASS_ANNOTATION)}`, value: to });
+    }
+  }
+  if (!isRecord(claim.spec)) {
+    operations.push({ op: 'add', path: '/spec', value: { storageClassName: to } });
+  } else {
+    const op = typeof claim.spec.storageClassName === 'string' ? 'replace' : 'add';
+    operations.push({ op, path: '/spec/storageClassName', value: to });
+  }
+  return { operations, mutations: [{ type: 'storage-class', detail: `${from}->${to}` }], warnings: [], notes: [] };
+}

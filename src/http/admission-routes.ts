@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { answerReview, type ReviewRecord } from '../admission/answer-review.js';
+import { decodeReview, isReviewProblem } from '../admission/decode-review.js';
+import type { ReviewMode } from '../admission/review-types.js';
+import type { AppDependencies } from './app-dependencies.js';
+import { sendError } from './error-reply.js';
+
+/** The audit line: identifiers and the decision, never the object (see ReviewRecord). */
+function logRecord(deps: AppDependencies, record: ReviewRecord, durationMs: number): void {
+  const { error, ...fields } = record;
+  const line = { ...fields, durationMs };
+  if (error) deps.logger.error({ ...line, err: { message: error.message, stack: error.stack } }, 'admission review failed');
+  else deps.logger.info(line, 'admission review');
+}
+
+function reviewHandler(deps: AppDependencies, mode: ReviewMode) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const started = performance.now();
+    const review = decodeReview(request.body);
+    if (isReviewProblem(review)) {
+      deps.metrics.badRequest(400);
+      deps.logger.warn({ mode, uid: review.uid, problem: review.message }, 'not an admission review');
+      return sendError(reply, 400, review.message, review.uid);
+    }
+    const { answer, record } = answerReview(review, mode, deps.config, deps.facts);
+    const payload = JSON.stringify(answer);
+    const seconds = (performance.now() - started) / 1000;
+    logRecord(deps, record, Math.round(seconds * 1e6) / 1e3);
+    deps.metrics.review(record, seconds);
+    return reply.type('application/json; charset=utf-8').send(payload);
+  };
+}
+
+/**
+ * POST /mutate (enforce: answers with patches) and POST /audit (report-only: the same decision, no patch,
+ * warnings say what would change). Which one a namespace gets is decided by the webhook configuration's
+ * namespaceSelector on `workspace-storage.dev/mode`, so opting a namespace out needs no restart.
+ */
+export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependencies): void {
+  app.post('/mutate', reviewHandler(deps, 'enforce'));
+  app.post('/audit', reviewHandler(deps, 'audit'));
+}

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config-types.js';
+import type { ClusterFacts } from '../core/cluster-facts.js';
+import type { WebhookMetrics } from '../metrics/webhook-metrics.js';
+
+/** What /readyz reports. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** Everything the HTTP layer needs, built by the server (or a test) and handed in. */
+export interface AppDependencies {
+  readonly config: Config;
+  readonly facts: ClusterFacts;
+  /** Receives one audit line per review and error lines; never the objects' contents. */
+  readonly logger: Logger;
+  readonly metrics: WebhookMetrics;
+  readonly readiness: () => Readiness;
+}

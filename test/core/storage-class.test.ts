@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/parse-config.js';
+import { decide } from '../../src/core/decide.js';
+import type { PersistentVolumeClaim } from '../../src/core/kube-types.js';
+import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { applyDecision, createInput, fixture } from '../support/fixtures.js';
+
+const config = parseConfig({});
+const facts = new InMemoryClusterFacts();
+const LEGACY = 'volume.beta.kubernetes.io/storage-class';
+const ORIGINAL = 'workspace-storage.dev/original-storage-class';
+
+interface Expected {
+  outcome: 'mutated' | 'unchanged' | 'skipped';
+  spec: string | null | undefined;
+  legacy?: string;
+  original?: string;
+}
+
+const claim = (path: string) => () => fixture<PersistentVolumeClaim>(path);
+const cases: [string, () => PersistentVolumeClaim, Expected][] = [
+  ['Coder home PVC with storageClassName longhorn', claim('pvcs/coder-home-longhorn.json'),
+    { outcome: 'mutated', spec: 'local-path', original: 'longhorn' }],
+  ['hand-made PVC with the legacy annotation only', claim('pvcs/hand-made-legacy-annotation.json'),
+    { outcome: 'mutated', spec: 'local-path', legacy: 'local-path', original: 'longhorn' }],
+  ['devcontainer PVC with no class (the default class applies)', claim('pvcs/devcontainer-no-class.json'),
+    { outcome: 'unchanged', spec: undefined }],
+  ['explicit "" (no class) is left alone', claim('pvcs/explicit-no-class.json'), { outcome: 'unchanged', spec: '' }],
+  ['non-workspace PVC on longhorn is not touched', claim('pvcs/not-a-workspace-longhorn.json'), { outcome: 'skipped', spec: 'longhorn' }],
+  ['already local-path', () => {
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+    pvc.spec!.storageClassName = 'local-path';
+    return pvc;
+  }, { outcome: 'unchanged', spec: 'local-path' }],
+  ['legacy annotation wins over the spec: annotation "" keeps spec longhorn as is', () => {
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+    pvc.metadata!.annotations = { [LEGACY]: '' };
+    return pvc;
+  }, { outcome: 'unchanged', spec: 'longhorn', legacy: '' }],
+  ['legacy annotation longhorn and spec longhorn: both rewritten', () => {
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+    pvc.metadata!.annotations![LEGACY] = 'longhorn';
+    return pvc;
+  }, { outcome: 'mutated', spec: 'local-path', legacy: 'local-path', original: 'longhorn' }],
+  ['no annotations object at all', () => {
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+    delete pvc.metadata!.annotations;
+    return pvc;
+  }, { outcome: 'mutated', spec: 'local-path', original: 'longhorn' }],
+  ['storageClassName null', () => {
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+    pvc.spec!.storageClassName = null;
+    return pvc;
+  }, { outcome: 'unchanged', spec: null }],
+];
+
+describe('PVC storage class rewrite', () => {
+  it.each(cases)('%s', (_name, make, expected) => {
+    const pvc = make();
+    const decision = decide(createInput(pvc), config, facts);
+    expect(decision.outcome).toBe(expected.outcome);
+    const patched = applyDecision(pvc, decision);
+    expect(patched.spec?.storageClassName).toBe(expected.spec);
+    expect(patched.metadata?.annotations?.[LEGACY]).toBe(expected.legacy);
+    expect(patched.metadata?.annotations?.[ORIGINAL]).toBe(expected.original);
+    // Everything else is the claim as it came.
+    const { spec: _s, metadata: _m, ...rest } = patched;
+    const { spec: _s2, metadata: _m2, ...restBefore } = pvc;
+    expect(rest).toEqual(restBefore);
+    expect(patched.metadata?.labels).toEqual(pvc.metadata?.labels);
+  });
+
+  it('follows a configured rewrite map', () => {
+    const custom = parseConfig({ storageClass: { rewrite: { 'longhorn-ssd': 'local-ssd', longhorn: 'local-path' } } });
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+    pvc.spec!.storageClassName = 'longhorn-ssd';
+    const patched = applyDecision(pvc, decide(createInput(pvc), custom, facts));
+    expect(patched.spec?.storageClassName).toBe('local-ssd');
+    expect(patched.metadata?.annotations?.[ORIGINAL]).toBe('longhorn-ssd');
+  });
+
+  it('only on CREATE: the spec is immutable afterwards', () => {
+    const decision = decide(createInput(fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json'), 'UPDATE'), config, facts);
+    expect(decision.outcome).toBe('skipped');
+  });
+});
