@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config-types.js';
+import type { ClusterFacts } from '../core/cluster-facts.js';
+import type { CacheState } from '../metrics/webhook-metrics.js';
+import { loadClusterAccess } from './cluster-access.js';
+import { startInformerClusterFacts, type ClusterFactsDetails } from './informer-cluster-facts.js';
+import { OffClusterFacts } from './off-cluster-facts.js';
+
+/** The facts the server uses, with what /readyz, metrics and shutdown need from them. */
+export interface RunningClusterFacts {
+  readonly facts: ClusterFacts;
+  /** For /readyz. */
+  details(): ClusterFactsDetails | { status: ReturnType<ClusterFacts['status']> };
+  /** For the cache gauges. */
+  cacheStates(): readonly CacheState[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the watch-fed caches when co-location is on and the cluster is reachable; otherwise facts that say
+ * why co-location is off (logged once here: tmpfs and storage-class work go on without a cluster).
+ */
+export async function startClusterFacts(config: Config, logger: Logger): Promise<RunningClusterFacts> {
+  const off = (reason: string): RunningClusterFacts => {
+    logger.warn({ reason }, 'co-location is off');
+    const facts = new OffClusterFacts(reason);
+    return { facts, details: () => ({ status: facts.status() }), cacheStates: () => [], stop: async () => {} };
+  };
+  if (config.affinity.mode === 'off') return off('affinity.mode is off');
+  const result = await loadClusterAccess();
+  if (!result.ok) return off(result.reason);
+  logger.info({ source: result.access.source, server: result.access.server }, 'co-location on: watching PVCs, PVs, Nodes, Longhorn replicas');
+  const facts = startInformerClusterFacts(result.access, { longhornNamespace: config.affinity.longhornNamespace, logger });
+  return {
+    facts,
+    details: () => facts.details(),
+    cacheStates: () =>
+      facts.details().caches.map((cache) => ({
+        name: cache.name,
+        synced: cache.synced,
+        ageSeconds: cache.lastEventAgeSeconds,
+      })),
+    stop: () => facts.stop(),
+  };
+}

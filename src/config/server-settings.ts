@@ -1,0 +1,46 @@
+/** Process settings from the environment (the stable operator interface), validated once at start-up. */
+export interface ServerSettings {
+  readonly port: number;
+  readonly host: string;
+  readonly certDir: string;
+  readonly configFile: string | undefined;
+  readonly logLevel: string;
+  /** Seconds between SIGTERM and closing the listener, while the endpoint leaves the Service. */
+  readonly shutdownDelaySeconds: number;
+  /** Seconds the whole shutdown may take before the process exits anyway (below the pod's grace period). */
+  readonly shutdownTimeoutSeconds: number;
+  /** How often the certificate files are checked for a renewed pair. */
+  readonly certReloadIntervalMs: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function number(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`environment variable ${key}: "${raw}" must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Reads and validates the settings; throws an Error naming the variable. */
+export function serverSettings(env: NodeJS.ProcessEnv = process.env): ServerSettings {
+  const port = number(env, 'PORT', 8443, 0, 65535);
+  if (!Number.isInteger(port)) throw new Error(`environment variable PORT: "${env.PORT}" must be an integer`);
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new Error(`environment variable LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return Object.freeze({
+    port,
+    host: env.HOST || '0.0.0.0',
+    certDir: env.CERT_DIR || './certs',
+    configFile: env.CONFIG_FILE || undefined,
+    logLevel,
+    shutdownDelaySeconds: number(env, 'SHUTDOWN_DELAY_SECONDS', 5, 0, 300),
+    shutdownTimeoutSeconds: number(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 600),
+    certReloadIntervalMs: number(env, 'CERT_RELOAD_INTERVAL_SECONDS', 2, 0.1, 3600) * 1000,
+  });
+}
