@@ -60,10 +60,18 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
   const app = buildApp(
     { config, facts: cluster.facts, logger, metrics, readiness },
     {
-      https: { key: certificates.key, cert: certificates.cert, ...TLS_OPTIONS },
-      // Bounded time per request: slow clients (slow-loris) cannot hold sockets open; the API server's own
-      // webhook timeout is at most 30 s.
-      requestTimeout: 30_000,
+      https: {
+        key: certificates.key,
+        cert: certificates.cert,
+        ...TLS_OPTIONS,
+        // A client that opens a socket and never finishes the handshake holds it for tls' default 120 s otherwise.
+        handshakeTimeout: settings.headersTimeoutMs,
+        // Node enforces the headers and request deadlines only when it sweeps connections, every 30 s by default:
+        // a 10 s headers timeout would really be up to 40 s.
+        connectionsCheckingInterval: Math.min(1_000, settings.headersTimeoutMs / 2),
+      },
+      // Bounded time per request: slow clients (slow-loris) cannot hold sockets open.
+      requestTimeout: settings.requestTimeoutMs,
       connectionTimeout: 0,
       keepAliveTimeout: 65_000,
     },
@@ -74,7 +82,7 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
   });
   await app.listen({ port: settings.port, host: settings.host });
   const server = app.server as HttpsServer;
-  server.headersTimeout = 10_000;
+  server.headersTimeout = settings.headersTimeoutMs;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   logger.info({ port, host: settings.host, config: settings.configFile ?? '(defaults)' }, 'serving admission reviews');
@@ -87,7 +95,6 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
     onReload: (pair) => {
       server.setSecureContext({ key: pair.key, cert: pair.cert, ...TLS_OPTIONS });
       metrics.setCertificateExpiry(expiryTimestampSeconds(pair.notAfter));
-      logger.info({ notAfter: pair.notAfter.toISOString() }, 'serving certificate reloaded');
     },
   });
   reloader.start();
