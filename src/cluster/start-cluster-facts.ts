@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config-types.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import type { CacheState } from '../metrics/webhook-metrics.js';
-import { loadClusterAccess } from './cluster-access.js';
+import { loadClusterAccess, type ClusterAccessEnvironment } from './cluster-access.js';
 import { startInformerClusterFacts, type ClusterFactsDetails } from './informer-cluster-facts.js';
 import { OffClusterFacts } from './off-cluster-facts.js';
 
@@ -20,14 +20,19 @@ export interface RunningClusterFacts {
  * Starts the watch-fed caches when co-location is on and the cluster is reachable; otherwise facts that say
  * why co-location is off (logged once here: tmpfs and storage-class work go on without a cluster).
  */
-export async function startClusterFacts(config: Config, logger: Logger): Promise<RunningClusterFacts> {
+export async function startClusterFacts(
+  config: Config,
+  logger: Logger,
+  /** Where to look for credentials (tests); the process environment by default. */
+  environment: ClusterAccessEnvironment = {},
+): Promise<RunningClusterFacts> {
   const off = (reason: string): RunningClusterFacts => {
     logger.warn({ reason }, 'co-location is off');
     const facts = new OffClusterFacts(reason);
     return { facts, details: () => ({ status: facts.status() }), cacheStates: () => [], stop: async () => {} };
   };
   if (config.affinity.mode === 'off') return off('affinity.mode is off');
-  const result = await loadClusterAccess();
+  const result = await loadClusterAccess(environment);
   if (!result.ok) return off(result.reason);
   logger.info({ source: result.access.source, server: result.access.server }, 'co-location on: watching PVCs, PVs, Nodes, Longhorn replicas');
   const facts = startInformerClusterFacts(result.access, { longhornNamespace: config.affinity.longhornNamespace, logger });

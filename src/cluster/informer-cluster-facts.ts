@@ -1,0 +1,193 @@
+/**
+ * The real ClusterFacts: four watch-fed caches (PVCs, PVs, Nodes, Longhorn replicas) answering the core from
+ * memory. Nothing here calls the API server while a review is answered.
+ *
+ * RBAC (ClusterRole bound to the webhook's service account; these verbs only):
+ *   - apiGroups: [""]            resources: [persistentvolumeclaims, persistentvolumes, nodes]  verbs: [get, list, watch]
+ *   - apiGroups: ["longhorn.io"] resources: [replicas]                                           verbs: [get, list, watch]
+ * (replicas are read in one namespace only, so a Role in the Longhorn namespace is enough for them.)
+ * Without the replicas rule co-location degrades ("list/watch forbidden (403)"); the rest still works.
+ */
+import type { Logger } from 'pino';
+import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, VolumeFact } from '../core/cluster-facts.js';
+import type { ApiTransport } from './api-transport.js';
+import type { BackoffOptions } from './backoff.js';
+import type { ClusterAccess } from './cluster-access.js';
+import { KeyedFactStore, NamespacedFactStore } from './fact-store.js';
+import { composeStatus } from './facts-status.js';
+import { HttpsApiTransport } from './https-api-transport.js';
+import { ListGate } from './list-gate.js';
+import { claimFact, nodeFact, replicaFact, volumeFact, type ReplicaFact } from './object-facts.js';
+import { Reflector, type ReflectorDetails } from './reflector.js';
+import { ReplicaIndex } from './replica-index.js';
+
+/** Where and how to follow the cluster. */
+export interface InformerClusterFactsOptions {
+  /** How list and watch reach the API server (an {@link HttpsApiTransport} in production, a fake in tests). */
+  readonly transport: ApiTransport;
+  /** Namespace of `replicas.longhorn.io` (config `affinity.longhornNamespace`). */
+  readonly longhornNamespace: string;
+  readonly logger: Logger;
+  /** Retry tuning shared by the four caches (default 1 s .. 30 s). */
+  readonly backoff?: BackoffOptions;
+  /** Objects per list page (default 500). */
+  readonly pageSize?: number;
+  /** Server-side watch duration in seconds (default random 300..600). */
+  readonly watchTimeoutSeconds?: () => number;
+}
+
+/** The /readyz report: overall status and one entry per cache. */
+export interface ClusterFactsDetails {
+  readonly status: FactsStatus;
+  readonly caches: readonly ReflectorDetails[];
+}
+
+/** Group, version and resource of Longhorn replicas (longhorn-manager k8s/pkg/apis/longhorn/v1beta2). */
+export const LONGHORN_REPLICAS = 'replicas.longhorn.io';
+
+/**
+ * {@link ClusterFacts} backed by list+watch caches. Call {@link start} once, optionally
+ * {@link waitForSync}, and {@link stop} on shutdown. Every ClusterFacts method is a synchronous map lookup.
+ */
+export class InformerClusterFacts implements ClusterFacts {
+  private readonly claims = new NamespacedFactStore<ClaimFact>();
+  private readonly volumes = new KeyedFactStore<VolumeFact>();
+  private readonly nodes = new KeyedFactStore<NodeFact>();
+  private readonly replicas = new ReplicaIndex();
+  private readonly claimsReflector: Reflector<ClaimFact>;
+  private readonly volumesReflector: Reflector<VolumeFact>;
+  private readonly nodesReflector: Reflector<NodeFact>;
+  private readonly replicasReflector: Reflector<ReplicaFact>;
+  /** In status order: the first cache with a problem gives the reason. */
+  private readonly reflectors: readonly Reflector<unknown>[];
+  private readonly waiters = new Set<{ readonly check: () => void; readonly finish: () => void }>();
+
+  constructor(options: InformerClusterFactsOptions) {
+    const { transport, logger, backoff, pageSize, watchTimeoutSeconds } = options;
+    const common = {
+      transport,
+      logger,
+      backoff,
+      pageSize,
+      watchTimeoutSeconds,
+      // One list at a time across the four caches: see list-gate.ts.
+      listGate: new ListGate(),
+      onChange: () => this.wakeWaiters(),
+    };
+    this.claimsReflector = new Reflector({
+      ...common,
+      name: 'persistentvolumeclaims',
+      label: 'PVCs',
+      path: '/api/v1/persistentvolumeclaims',
+      decode: claimFact,
+      sink: this.claims,
+    });
+    this.volumesReflector = new Reflector({
+      ...common,
+      name: 'persistentvolumes',
+      label: 'PVs',
+      path: '/api/v1/persistentvolumes',
+      decode: volumeFact,
+      sink: this.volumes,
+    });
+    this.nodesReflector = new Reflector({
+      ...common,
+      name: 'nodes',
+      label: 'nodes',
+      path: '/api/v1/nodes',
+      decode: nodeFact,
+      sink: this.nodes,
+    });
+    this.replicasReflector = new Reflector({
+      ...common,
+      name: LONGHORN_REPLICAS,
+      label: 'longhorn replicas',
+      path: `/apis/longhorn.io/v1beta2/namespaces/${encodeURIComponent(options.longhornNamespace)}/replicas`,
+      decode: replicaFact,
+      sink: this.replicas,
+      notFound: `CRD ${LONGHORN_REPLICAS} not found`,
+    });
+    this.reflectors = [
+      this.claimsReflector,
+      this.volumesReflector,
+      this.nodesReflector,
+      this.replicasReflector,
+    ] as readonly Reflector<unknown>[];
+  }
+
+  /** Starts the four list+watch loops in the background; returns `this` for chaining. */
+  start(): this {
+    for (const reflector of this.reflectors) reflector.start();
+    return this;
+  }
+
+  /**
+   * Resolves once every cache has finished its first list, successfully or not (a missing CRD does not hold up
+   * start-up), or after `timeoutMs`; with the status at that moment.
+   */
+  waitForSync(timeoutMs: number): Promise<FactsStatus> {
+    return new Promise<FactsStatus>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(this.status());
+      };
+      const check = (): void => {
+        if (this.reflectors.every((reflector) => reflector.isSettled)) finish();
+      };
+      const waiter = { check, finish };
+      const timer = setTimeout(finish, timeoutMs);
+      this.waiters.add(waiter);
+      check();
+    });
+  }
+
+  /** Ends every watch and retry; resolves when all loops have returned. Pending {@link waitForSync} calls resolve. */
+  async stop(): Promise<void> {
+    await Promise.all(this.reflectors.map((reflector) => reflector.stop()));
+    for (const waiter of [...this.waiters]) waiter.finish();
+  }
+
+  /** Overall status plus per-cache details, for /readyz and metrics. */
+  details(): ClusterFactsDetails {
+    return { status: this.status(), caches: this.reflectors.map((reflector) => reflector.details()) };
+  }
+
+  status(): FactsStatus {
+    return composeStatus(
+      this.reflectors.map((reflector) => ({
+        label: reflector.label,
+        synced: reflector.isSynced,
+        problem: reflector.currentProblem,
+      })),
+    );
+  }
+
+  claim(namespace: string, name: string): ClaimFact | undefined {
+    return this.claimsReflector.isSynced ? this.claims.get(namespace, name) : undefined;
+  }
+
+  volume(name: string): VolumeFact | undefined {
+    return this.volumesReflector.isSynced ? this.volumes.get(name) : undefined;
+  }
+
+  replicaNodes(longhornVolume: string): readonly string[] | undefined {
+    return this.replicasReflector.isSynced ? this.replicas.nodesOf(longhornVolume) : undefined;
+  }
+
+  node(name: string): NodeFact | undefined {
+    return this.nodesReflector.isSynced ? this.nodes.get(name) : undefined;
+  }
+
+  private wakeWaiters(): void {
+    for (const waiter of [...this.waiters]) waiter.check();
+  }
+}
+
+/** Production wiring: caches over node:https with `access`, started. */
+export function startInformerClusterFacts(
+  access: ClusterAccess,
+  options: Omit<InformerClusterFactsOptions, 'transport'>,
+): InformerClusterFacts {
+  return new InformerClusterFacts({ ...options, transport: new HttpsApiTransport(access) }).start();
+}

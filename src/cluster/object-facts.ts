@@ -1,0 +1,106 @@
+import type { ClaimFact, NodeFact, VolumeFact } from '../core/cluster-facts.js';
+
+/**
+ * Object -> fact transforms, applied to every object as it arrives so that nothing but these few fields outlives
+ * the JSON page or watch line it came in (10k workspaces must fit in the memory budget). Every function accepts
+ * anything and never throws: a malformed object yields defaults, or undefined when it cannot be a fact at all.
+ */
+
+/** A Longhorn `replicas.longhorn.io` object as the index sees it. */
+export interface ReplicaFact {
+  /** `spec.volumeName`: the Longhorn volume this replica belongs to. */
+  readonly volumeName: string;
+  /** `spec.nodeID`: the node holding the data; "" while the replica is not scheduled. */
+  readonly nodeID: string;
+}
+
+/** The identity fields of `metadata`; undefined when the object has no name (it cannot be keyed). */
+export interface ObjectIdentity {
+  readonly namespace: string;
+  readonly name: string;
+  readonly resourceVersion: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** Reads `metadata.{namespace,name,resourceVersion}`. */
+export function objectIdentity(object: unknown): ObjectIdentity | undefined {
+  const metadata = record(record(object)?.metadata);
+  const name = text(metadata?.name);
+  if (name === '') return undefined;
+  return { namespace: text(metadata?.namespace), name, resourceVersion: text(metadata?.resourceVersion) };
+}
+
+const UNBOUND_CLAIM: ClaimFact = Object.freeze({ volumeName: '' });
+
+/** PVC -> `spec.volumeName` ("" while unbound). */
+export function claimFact(object: unknown): ClaimFact | undefined {
+  const pvc = record(object);
+  if (pvc === undefined) return undefined;
+  const volumeName = text(record(pvc.spec)?.volumeName);
+  return volumeName === '' ? UNBOUND_CLAIM : Object.freeze({ volumeName });
+}
+
+// Every PV of a driver would otherwise carry its own copy of the driver name (10k copies at 10k workspaces).
+const KNOWN_DRIVERS = new Map(['driver.longhorn.io', 'io.rancher.longhorn'].map((driver) => [driver, driver]));
+
+/** PV -> CSI driver and handle, and whether `spec.nodeAffinity.required` has at least one node selector term. */
+export function volumeFact(object: unknown): VolumeFact | undefined {
+  const pv = record(object);
+  if (pv === undefined) return undefined;
+  const spec = record(pv.spec);
+  const csi = record(spec?.csi);
+  const terms = record(record(spec?.nodeAffinity)?.required)?.nodeSelectorTerms;
+  const driver = text(csi?.driver);
+  const handle = text(csi?.volumeHandle);
+  const name = record(pv.metadata)?.name;
+  return Object.freeze({
+    csiDriver: KNOWN_DRIVERS.get(driver) ?? driver,
+    // Dynamic Longhorn PVs are named after their volume: share the name string (the cache key) instead of a copy.
+    volumeHandle: handle === name ? name : handle,
+    hasNodeAffinity: Array.isArray(terms) && terms.length > 0,
+  });
+}
+
+// Four possible node facts: share them instead of allocating one per node update (nodes update every few seconds).
+const NODE_FACTS: readonly NodeFact[] = [
+  Object.freeze({ ready: false, unschedulable: false }),
+  Object.freeze({ ready: false, unschedulable: true }),
+  Object.freeze({ ready: true, unschedulable: false }),
+  Object.freeze({ ready: true, unschedulable: true }),
+];
+
+/** Node -> Ready condition is "True", `spec.unschedulable` is true (cordoned). */
+export function nodeFact(object: unknown): NodeFact | undefined {
+  const node = record(object);
+  if (node === undefined) return undefined;
+  const conditions = record(node.status)?.conditions;
+  let ready = false;
+  if (Array.isArray(conditions)) {
+    for (const condition of conditions) {
+      const entry = record(condition);
+      if (entry?.type === 'Ready') {
+        ready = entry.status === 'True';
+        break;
+      }
+    }
+  }
+  const unschedulable = record(node.spec)?.unschedulable === true;
+  return NODE_FACTS[(ready ? 2 : 0) + (unschedulable ? 1 : 0)];
+}
+
+/** Replica -> volume and node; undefined without `spec.volumeName` (it could not be indexed by volume). */
+export function replicaFact(object: unknown): ReplicaFact | undefined {
+  const spec = record(record(object)?.spec);
+  const volumeName = text(spec?.volumeName);
+  if (volumeName === '') return undefined;
+  return Object.freeze({ volumeName, nodeID: text(spec?.nodeID) });
+}
+
+function record(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
