@@ -8,7 +8,9 @@ commands:
   serve                      run the admission webhook (default)
   preview -f <file|-> [--diff] [--config <file>]
                              show what the webhook would do to Pods, PVCs, Deployments, StatefulSets, Jobs
-  ca-bundle [--apply]        print the caBundle of $CERT_DIR/ca.crt, or patch it into the webhook configuration
+  ca-bundle [--apply [--name <config>] [--secret <name> [--namespace <ns>] [--service <name>]] [--timeout <s>]]
+                             print the caBundle of $CERT_DIR/ca.crt; --apply patches it into the webhook
+                             configuration; --secret takes it from (creating if absent) the serving TLS Secret
 `;
 
 const [command = 'serve', ...args] = process.argv.slice(2);
