@@ -11,6 +11,10 @@ export interface ServerSettings {
   readonly shutdownTimeoutSeconds: number;
   /** How often the certificate files are checked for a renewed pair. */
   readonly certReloadIntervalMs: number;
+  /** Time a client has for the TLS handshake and the request headers; slower clients are cut off (slow-loris). */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included; the API server's own webhook timeout is at most 30 s. */
+  readonly requestTimeoutMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -33,6 +37,11 @@ export function serverSettings(env: NodeJS.ProcessEnv = process.env): ServerSett
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`environment variable LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const headersTimeoutMs = number(env, 'HEADERS_TIMEOUT_SECONDS', 10, 0.1, 300) * 1000;
+  const requestTimeoutMs = number(env, 'REQUEST_TIMEOUT_SECONDS', 30, 0.1, 300) * 1000;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new Error(`environment variable HEADERS_TIMEOUT_SECONDS: "${env.HEADERS_TIMEOUT_SECONDS}" must not exceed REQUEST_TIMEOUT_SECONDS (${requestTimeoutMs / 1000})`);
+  }
   return Object.freeze({
     port,
     host: env.HOST || '0.0.0.0',
@@ -42,5 +51,7 @@ export function serverSettings(env: NodeJS.ProcessEnv = process.env): ServerSett
     shutdownDelaySeconds: number(env, 'SHUTDOWN_DELAY_SECONDS', 5, 0, 300),
     shutdownTimeoutSeconds: number(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 600),
     certReloadIntervalMs: number(env, 'CERT_RELOAD_INTERVAL_SECONDS', 2, 0.1, 3600) * 1000,
+    headersTimeoutMs,
+    requestTimeoutMs,
   });
 }

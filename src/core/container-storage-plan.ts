@@ -1,9 +1,10 @@
 import type { Config } from '../config/config-types.js';
 import type { Mutation, PlanResult } from './decision-types.js';
 import { addEmptyDirMount, hasMountAt } from './empty-dir-mounts.js';
-import type { Container, Pod } from './kube-types.js';
+import type { Container, EnvVar, Pod } from './kube-types.js';
 import { isCleanAbsolutePath, joinPath, normalizeMountPath } from './mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
+import { isRecord } from './pod-shape.js';
 import { formatBytes, parseQuantity } from './quantity.js';
 
 /** Pod annotation opting a workspace into disk-backed storage for container engines. */
@@ -50,7 +51,8 @@ function parseRequest(annotations: Readonly<Record<string, unknown>> | undefined
  * `/root` (the Coder templates mount the home PVC at /home/coder). Undefined when neither says.
  */
 export function homeDirectory(container: Container): string | undefined {
-  const home = container.env?.find((variable) => variable.name === 'HOME')?.value;
+  const env: readonly unknown[] = Array.isArray(container.env) ? container.env : [];
+  const home = env.find((variable): variable is EnvVar => isRecord(variable) && variable.name === 'HOME')?.value;
   if (typeof home === 'string' && isCleanAbsolutePath(home) && home !== '/') return normalizeMountPath(home);
   for (const mount of container.volumeMounts ?? []) {
     const path = normalizeMountPath(mount.mountPath);
@@ -87,9 +89,10 @@ export function planContainerStorage(
 
   const perPath = new Map<string, number[]>();
   const add = (path: string, index: number): void => {
+    // A path named twice (config and annotation, `docker` and /var/lib/docker) is still one mount per container.
     const list = perPath.get(path);
-    if (list) list.push(index);
-    else perPath.set(path, [index]);
+    if (!list) perPath.set(path, [index]);
+    else if (!list.includes(index)) list.push(index);
   };
   containers.forEach((container, index) => {
     for (const path of request.paths) add(path, index);
@@ -104,7 +107,7 @@ export function planContainerStorage(
   for (const [path, indexes] of perPath) {
     const needing = indexes.filter((index) => {
       const container = containers[index];
-      return container !== undefined && !hasMountAt(container, path);
+      return container !== undefined && !hasMountAt(container, path) && !builder.hasPendingMount(index, path);
     });
     if (needing.length === 0) {
       notes.push(`container storage ${path}: already mounted`);

@@ -41,8 +41,8 @@ function chooseVolumeName(builder: PodPatchBuilder, request: EmptyDirMountReques
 
 /**
  * Adds the emptyDir volume and its mounts to the builder and returns the names of the containers that got the
- * mount. A container that already has a mount at the path is skipped (the caller has filtered it out already;
- * this check keeps the function safe on its own).
+ * mount. A container that already has a mount at the path, its own or one an earlier plan added (a tmpfs target
+ * that is also a container-storage path), is skipped: two mounts at one path make the API server reject the pod.
  */
 export function addEmptyDirMount(
   builder: PodPatchBuilder,
@@ -51,7 +51,7 @@ export function addEmptyDirMount(
 ): string[] {
   const targets = request.containerIndexes.filter((index) => {
     const container = containers[index];
-    return container !== undefined && !hasMountAt(container, request.path);
+    return container !== undefined && !hasMountAt(container, request.path) && !builder.hasPendingMount(index, request.path);
   });
   if (targets.length === 0) return [];
   const name = chooseVolumeName(builder, request);

@@ -38,6 +38,11 @@ export class PodPatchBuilder {
     else this.mounts.set(containerIndex, [mount]);
   }
 
+  /** Whether this builder already adds a mount at `mountPath` (normalized) to the container at `containerIndex`. */
+  hasPendingMount(containerIndex: number, mountPath: string): boolean {
+    return this.mounts.get(containerIndex)?.some((mount) => mount.mountPath === mountPath) ?? false;
+  }
+
   /** Whether the builder has anything to add. */
   get isEmpty(): boolean {
     return this.volumes.length === 0 && this.mounts.size === 0;

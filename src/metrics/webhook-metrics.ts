@@ -4,6 +4,14 @@ import type { ReviewRecord } from '../admission/answer-review.js';
 /** Every metric name starts with this (Prometheus naming: one prefix per exporter, units as suffixes). */
 export const METRIC_PREFIX = 'workspace_storage_webhook_';
 
+/**
+ * The label values a review is counted under; anything else counts as `other`. kind and operation come from the
+ * request, and every distinct label value is a series kept for the life of the process: without a closed set, a
+ * client posting reviews with made-up (or megabyte-long) kinds would grow memory and /metrics without bound.
+ */
+const KIND_LABELS: ReadonlySet<string> = new Set(['Pod', 'PersistentVolumeClaim']);
+const OPERATION_LABELS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+
 /** One cache's state as the metrics see it (filled from the cluster caches' details). */
 export interface CacheState {
   readonly name: string;
@@ -72,7 +80,9 @@ export class WebhookMetrics {
 
   /** Counts one answered review. */
   review(record: ReviewRecord, seconds: number): void {
-    this.reviews.inc({ kind: record.kind, operation: record.operation, mode: record.mode, outcome: record.outcome });
+    const kind = KIND_LABELS.has(record.kind) ? record.kind : 'other';
+    const operation = OPERATION_LABELS.has(record.operation) ? record.operation : 'other';
+    this.reviews.inc({ kind, operation, mode: record.mode, outcome: record.outcome });
     this.duration.observe({ mode: record.mode }, seconds);
     for (const type of record.mutationTypes) this.mutations.inc({ type, mode: record.mode });
     if (record.warnings.length > 0) this.warnings.inc({ mode: record.mode }, record.warnings.length);
