@@ -2,9 +2,10 @@
  * The real ClusterFacts: four watch-fed caches (PVCs, PVs, Nodes, Longhorn replicas) answering the core from
  * memory. Nothing here calls the API server while a review is answered.
  *
- * RBAC (ClusterRole bound to the webhook's service account; these verbs only):
- *   - apiGroups: [""]            resources: [persistentvolumeclaims, persistentvolumes, nodes]  verbs: [get, list, watch]
- *   - apiGroups: ["longhorn.io"] resources: [replicas]                                           verbs: [get, list, watch]
+ * RBAC (ClusterRole bound to the webhook's service account; these verbs only, checked against the API server's
+ * audit log by test/e2e/co-location.e2e.test.ts):
+ *   - apiGroups: [""]            resources: [persistentvolumeclaims, persistentvolumes, nodes]  verbs: [list, watch]
+ *   - apiGroups: ["longhorn.io"] resources: [replicas]                                           verbs: [list, watch]
  * (replicas are read in one namespace only, so a Role in the Longhorn namespace is enough for them.)
  * Without the replicas rule co-location degrades ("list/watch forbidden (403)"); the rest still works.
  */

@@ -190,7 +190,7 @@ describeE2E('InformerClusterFacts against a real kube-apiserver', () => {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
         metadata: { name: 'wsw-facts' },
-        rules: [{ apiGroups: [''], resources: ['persistentvolumeclaims', 'persistentvolumes', 'nodes'], verbs: ['get', 'list', 'watch'] }],
+        rules: [{ apiGroups: [''], resources: ['persistentvolumeclaims', 'persistentvolumes', 'nodes'], verbs: ['list', 'watch'] }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -206,7 +206,7 @@ describeE2E('InformerClusterFacts against a real kube-apiserver', () => {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name: 'wsw-replicas', namespace: LONGHORN },
-        rules: [{ apiGroups: ['longhorn.io'], resources: ['replicas'], verbs: ['get', 'list', 'watch'] }],
+        rules: [{ apiGroups: ['longhorn.io'], resources: ['replicas'], verbs: ['list', 'watch'] }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -1,0 +1,370 @@
+/**
+ * Issue "Pod and data on the same node", plus the faults of issue "hostile input, faults" that need a cluster:
+ * the real server (dist/cli/main.js serve) running with a service-account token bound only to the ClusterRole in
+ * manifests/base/rbac.yaml, registered with the shipped webhook configuration, against kube-apiserver 1.20 and
+ * kube-controller-manager (Deployment -> ReplicaSet -> Pod, PV/PVC binding, service-account tokens).
+ *
+ * Longhorn itself is not here: its replicas CRD (test/fixtures/longhorn) and hand-made Replica objects stand in for
+ * it, with Nodes whose Ready condition is written through the status subresource and a Longhorn CSI PV bound by
+ * the PV controller. There is no scheduler: the assertions read the pods' stored affinity.
+ */
+import { writeFileSync } from 'node:fs';
+import fastJsonPatch from 'fast-json-patch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeE2E, freePort, startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { Cluster, type KubeObject } from './support/cluster.js';
+import { MANIFESTS_DIR, parseManifestStream } from './support/manifests.js';
+import { localWebhookConfiguration, waitForWebhook } from './support/webhook-configuration.js';
+import { WebhookServer } from './support/webhook-server.js';
+import {
+  emptyDirVolumes,
+  fixtureObject,
+  mountsAt,
+  requiredNodeTerms,
+  WORKSPACE_DEPLOYMENT_SELECTOR,
+  workspaceDeployment,
+  workspacePod,
+} from './support/workspace-objects.js';
+
+const CRD_FILE = new URL('../fixtures/longhorn/replicas-crd.yaml', import.meta.url).pathname;
+const LONGHORN = 'longhorn-system';
+const NS = 'coder';
+const CLAIM = 'coder-5b0f6a2e-home';
+const VOLUME = 'pvc-5b0f6a2e';
+const PROJECT = '/home/coder/app';
+const SERVER_CONFIG = `tmpfs:\n  projects: [${PROJECT}]\n`;
+const SERVICE_ACCOUNT_USER = 'system:serviceaccount:workspace-storage-webhook:workspace-storage-webhook';
+const DEGRADED_CRD = 'longhorn replicas unavailable: CRD replicas.longhorn.io not found';
+
+/** The node affinity the webhook should have written for `node`: one term, one expression. */
+function pinnedTo(node: string): { key: string; operator: string; values: string[] }[][] {
+  return [[{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }]];
+}
+
+function expectTmpfs(pod: KubeObject): void {
+  for (const [path, size] of [[`${PROJECT}/node_modules`, '16Gi'], [`${PROJECT}/.next`, '8Gi']] as const) {
+    expect(mountsAt(pod, path), path).toMatchObject([{ container: 'dev', volume: { emptyDir: { medium: 'Memory', sizeLimit: size } } }]);
+  }
+}
+
+function replica(name: string, node: string): KubeObject {
+  return {
+    apiVersion: 'longhorn.io/v1beta2',
+    kind: 'Replica',
+    metadata: { name, namespace: LONGHORN, labels: { longhornvolume: VOLUME, longhornnode: node } },
+    spec: { volumeName: VOLUME, nodeID: node, active: true },
+  };
+}
+
+describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager', () => {
+  let cp: ControlPlane;
+  let cluster: Cluster;
+  let server: WebhookServer;
+
+  /** A workspace pod mounting the Longhorn PVC, dry-run through the webhooks: what the next pod would get. */
+  async function dryRunPod(): Promise<KubeObject> {
+    const result = await cluster.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(workspacePod(NS, 'probe', CLAIM)));
+    return JSON.parse(result.stdout) as KubeObject;
+  }
+
+  /** Waits until the webhook's caches show `terms` for the next pod (they follow the cluster through watches). */
+  async function waitForAffinity(terms: unknown, what: string): Promise<void> {
+    await cluster.poll(what, async () => {
+      const pod = await dryRunPod();
+      return JSON.stringify(requiredNodeTerms(pod)) === JSON.stringify(terms) ? true : undefined;
+    }, 60_000, 500);
+  }
+
+  /** Deletes the Deployment's current pod and returns the one the ReplicaSet controller creates instead. */
+  async function replacePod(): Promise<KubeObject> {
+    const current = await cluster.pods(NS, WORKSPACE_DEPLOYMENT_SELECTOR);
+    const names = current.map((pod) => pod.metadata.name ?? '');
+    // No kubelet confirms the deletion: delete at once (grace period 0) so the replacement comes right away.
+    for (const name of names) await cluster.kubectl(['delete', 'pod', '-n', NS, name, '--grace-period=0', '--force', '--wait=false']);
+    return cluster.newPod(NS, WORKSPACE_DEPLOYMENT_SELECTOR, names, 90_000);
+  }
+
+  async function setNodeReady(name: string): Promise<void> {
+    const node = await cluster.get<KubeObject>(`/api/v1/nodes/${name}`);
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    node.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: now, lastTransitionTime: now }] };
+    const res = await cp.request('PUT', `/api/v1/nodes/${name}/status`, node);
+    if (res.status !== 200) throw new Error(`PUT /api/v1/nodes/${name}/status: ${res.status} ${res.body}`);
+  }
+
+  /** A kubeconfig holding the webhook service account's token (issued by the 1.20 token controller). */
+  async function serviceAccountKubeconfig(): Promise<string> {
+    await cp.waitForServiceAccount('workspace-storage-webhook', 'workspace-storage-webhook');
+    const account = await cluster.get<{ secrets: { name: string }[] }>('/api/v1/namespaces/workspace-storage-webhook/serviceaccounts/workspace-storage-webhook');
+    const secret = await cluster.get<{ data: { token: string } }>(`/api/v1/namespaces/workspace-storage-webhook/secrets/${account.secrets[0]!.name}`);
+    const path = `${cp.dir}/webhook-sa.kubeconfig`;
+    writeFileSync(
+      path,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'e2e', cluster: { server: cp.server, 'certificate-authority': cp.caFile } }],
+        users: [{ name: 'webhook', user: { token: Buffer.from(secret.data.token, 'base64').toString('utf8') } }],
+        contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: 'webhook' } }],
+        'current-context': 'e2e',
+      }),
+      { mode: 0o600 },
+    );
+    return path;
+  }
+
+  beforeAll(async () => {
+    // No kubelet heartbeats here: the node lifecycle controller would turn the nodes NotReady after 40 s.
+    // (--controllers is a list flag: the harness's `*` and this one are concatenated; `-nodelifecycle` wins.)
+    cp = await startControlPlane({ extraControllerManagerArgs: ['--controllers=*,-nodelifecycle'] });
+    cluster = new Cluster(cp);
+    await cluster.kubectl(['apply', '-f', CRD_FILE]);
+    await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/replicas.longhorn.io']);
+    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LONGHORN } });
+    await cluster.createNamespace(NS);
+    for (const name of ['node-a', 'node-b', 'node-c']) {
+      await cluster.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
+      await setNodeReady(name);
+    }
+
+    // The Longhorn volume of an existing workspace: created before the webhook is registered, as in the incident
+    // (a workspace PVC created after it is rewritten to local-path and would not bind to this PV).
+    const pvc = fixtureObject('pvcs/coder-home-longhorn.json');
+    pvc.metadata = { ...pvc.metadata, name: CLAIM, namespace: NS };
+    pvc.spec = { ...pvc.spec, volumeName: VOLUME, resources: { requests: { storage: '1Gi' } } };
+    await cluster.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: VOLUME },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'longhorn',
+          persistentVolumeReclaimPolicy: 'Retain',
+          claimRef: { namespace: NS, name: CLAIM },
+          csi: { driver: 'driver.longhorn.io', volumeHandle: VOLUME, fsType: 'ext4' },
+        },
+      },
+      pvc,
+    );
+    await cluster.poll('the PV controller to bind the Longhorn PVC', async () => {
+      const claim = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS}/persistentvolumeclaims/${CLAIM}`);
+      return claim.status?.phase === 'Bound' ? true : undefined;
+    });
+    await cluster.apply(replica(`${VOLUME}-r-1`, 'node-a'));
+
+    // The server's identity: the namespace, ServiceAccount, ClusterRole and ClusterRoleBinding of manifests/base.
+    const base = parseManifestStream((await cluster.kubectl(['kustomize', `${MANIFESTS_DIR}/base`])).stdout);
+    const identity = base.filter((o) => ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind ?? ''));
+    expect(identity.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Namespace', 'ServiceAccount']);
+    await cluster.apply(...identity);
+
+    server = await WebhookServer.start({ config: SERVER_CONFIG, kubeconfig: await serviceAccountKubeconfig() });
+    await cluster.apply(localWebhookConfiguration(server.port, server.caPem));
+    await waitForWebhook(cluster, NS, workspacePod(NS, 'probe', 'no-such-claim'));
+  });
+
+  afterAll(async () => {
+    await server?.dispose();
+    await cp?.stop();
+  });
+
+  describe('with the service account of manifests/base/rbac.yaml', () => {
+    it('syncs every cache with no 403 (the ClusterRole is enough)', async () => {
+      const ready = await cluster.poll('the caches to sync', async () => {
+        const answer = await server.readyz();
+        return answer.body.coLocation.status.state === 'synced' ? answer : undefined;
+      });
+      expect(ready.status).toBe(200);
+      expect(ready.body.coLocation.caches?.map((c) => [c.name, c.synced])).toEqual([
+        ['persistentvolumeclaims', true],
+        ['persistentvolumes', true],
+        ['nodes', true],
+        ['replicas.longhorn.io', true],
+      ]);
+      expect(server.output()).toMatch(/co-location on/);
+      expect(server.output()).not.toMatch(/403|forbidden/i);
+      const denied = await cluster.auditEvents((e) => e.user?.username === SERVICE_ACCOUNT_USER && e.responseStatus?.code === 403);
+      expect(denied).toEqual([]);
+    });
+
+    it('a Deployment pod is stored with required affinity to the node holding its replica, and tmpfs', async () => {
+      await cluster.create(workspaceDeployment(NS, 'coder-5b0f6a2e-workspace', CLAIM));
+      const pod = await cluster.newPod(NS, WORKSPACE_DEPLOYMENT_SELECTOR);
+      expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-a'));
+      expectTmpfs(pod);
+    });
+
+    it('moving the replica changes the affinity of the next pod', async () => {
+      await cluster.kubectl([
+        'patch', 'replicas.longhorn.io', `${VOLUME}-r-1`, '-n', LONGHORN, '--type=merge',
+        '-p', JSON.stringify({ metadata: { labels: { longhornnode: 'node-b' } }, spec: { nodeID: 'node-b' } }),
+      ]);
+      await waitForAffinity(pinnedTo('node-b'), 'the webhook to see the replica on node-b');
+      const pod = await replacePod();
+      expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-b'));
+      expectTmpfs(pod);
+    });
+
+    it('kube-apiserver stopped and restarted: reviews are answered from the last facts, the caches recover by themselves', async () => {
+      await cp.stopApiServer();
+      const down = await cluster.poll('/readyz to report the caches degraded', async () => {
+        const answer = await server.readyz();
+        return answer.body.coLocation.status.state === 'degraded' ? answer : undefined;
+      });
+      // Degraded is not "not ready": the webhook still answers (tmpfs and the storage class need no cluster).
+      expect(down.status).toBe(200);
+      expect(down.body.coLocation.status.reason).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up|failed/);
+      // A review meanwhile (sent directly: the API server is down) is answered from the last known facts.
+      const pod = workspacePod(NS, 'during-api-outage', CLAIM);
+      const answer = await server.call('POST', '/mutate', admissionReview(pod));
+      expect(answer.status).toBe(200);
+      const patched = patchedObject(pod, answer.json);
+      expectTmpfs(patched);
+      expect(requiredNodeTerms(patched)).toEqual(pinnedTo('node-b'));
+
+      await cp.startApiServer();
+      const recovered = await cluster.poll('/readyz to report the caches synced again', async () => {
+        const again = await server.readyz();
+        return again.body.coLocation.status.state === 'synced' ? again : undefined;
+      }, 120_000, 500);
+      expect(recovered.status).toBe(200);
+      // Log lines are written in batches (at most a second late).
+      await cluster.poll('the recovery in the server log', async () => (server.output().includes('cluster cache recovered') ? true : undefined), 10_000);
+      // Reviews through the API server again: the next pod is pinned and gets tmpfs.
+      await cluster.kubectl([
+        'patch', 'replicas.longhorn.io', `${VOLUME}-r-1`, '-n', LONGHORN, '--type=merge',
+        '-p', JSON.stringify({ metadata: { labels: { longhornnode: 'node-c' } }, spec: { nodeID: 'node-c' } }),
+      ]);
+      await waitForAffinity(pinnedTo('node-c'), 'the webhook to see, after the restart, the replica moving to node-c');
+      const next = await replacePod();
+      expect(requiredNodeTerms(next)).toEqual(pinnedTo('node-c'));
+      expectTmpfs(next);
+    });
+
+    it('the Longhorn CRD deleted mid-run degrades co-location only: pods still created with tmpfs, a warning, /readyz says why', async () => {
+      await cluster.kubectl(['delete', 'crd', 'replicas.longhorn.io', '--timeout=90s']);
+      const degraded = await cluster.poll('/readyz to report the CRD missing', async () => {
+        const answer = await server.readyz();
+        return answer.body.coLocation.status.reason === DEGRADED_CRD ? answer : undefined;
+      });
+      expect(degraded.status).toBe(200);
+      expect(degraded.body.coLocation.status.state).toBe('degraded');
+
+      const pod = await replacePod();
+      expectTmpfs(pod);
+      expect(requiredNodeTerms(pod)).toBeUndefined();
+
+      // A user creating a workspace pod sees why it was not pinned; the audit log has the same.
+      const created = await cluster.create(workspacePod(NS, 'coder-alice-moltbook', CLAIM));
+      expect(created.stderr).toMatch(new RegExp(`^Warning: workspace-storage: co-location degraded, volume ${VOLUME} not pinned: longhorn replicas unavailable`, 'm'));
+      const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS}/pods/coder-alice-moltbook`);
+      expectTmpfs(stored);
+      expect(requiredNodeTerms(stored)).toBeUndefined();
+      const event = await cluster.auditEventOfCreate('pods', NS, 'coder-alice-moltbook');
+      expect(event.annotations?.['pods.mutate.workspace-storage.dev/warnings']).toContain('co-location degraded');
+
+      // Longhorn comes back: picked up without a restart.
+      await cluster.kubectl(['apply', '-f', CRD_FILE]);
+      await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/replicas.longhorn.io']);
+      await cluster.apply(replica(`${VOLUME}-r-2`, 'node-a'));
+      await cluster.poll('/readyz synced again', async () => ((await server.readyz()).body.coLocation.status.state === 'synced' ? true : undefined), 90_000, 500);
+      await waitForAffinity(pinnedTo('node-a'), 'the webhook to see the new replica on node-a');
+    });
+
+    it('the ClusterRole grants exactly the calls the server makes (from the audit log)', async () => {
+      const events = await cluster.auditEvents((e) => e.user?.username === SERVICE_ACCOUNT_USER);
+      expect(events.length).toBeGreaterThan(0);
+      const used = new Set(
+        events.map((e) => (e.objectRef?.resource ? `${e.verb} ${e.objectRef.apiGroup ?? ''}/${e.objectRef.resource}` : `${e.verb} ${e.requestURI}`)),
+      );
+      const rbac = parseManifestStream((await cluster.kubectl(['kustomize', `${MANIFESTS_DIR}/base`])).stdout);
+      const role = rbac.find((o) => o.kind === 'ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+      const granted = new Set(
+        role.rules.flatMap((rule) => rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${group}/${resource}`)))),
+      );
+      process.stdout.write(`the server's API calls (audit log): ${[...used].sort().join(", ")} in ${events.length} requests\n`);
+      // Both directions, so a failure names the difference: used but not granted (would be 403) / granted but unused.
+      expect({ usedNotGranted: [...used].filter((c) => !granted.has(c)).sort(), grantedNotUsed: [...granted].filter((c) => !used.has(c)).sort() }).toEqual({
+        usedNotGranted: [],
+        grantedNotUsed: [],
+      });
+    });
+  });
+
+  it('started while the API server is unreachable: serves, applies tmpfs, and /readyz tells the truth', async () => {
+    const closedPort = await freePort();
+    const kubeconfig = `${cp.dir}/unreachable.kubeconfig`;
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${closedPort}`, 'certificate-authority': cp.caFile } }],
+        users: [{ name: 'admin', user: { token: cp.token } }],
+        contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'admin' } }],
+        'current-context': 'gone',
+      }),
+    );
+    const offline = await WebhookServer.start({ config: SERVER_CONFIG, kubeconfig });
+    try {
+      const ready = await cluster.poll('/readyz to report why co-location is not synced', async () => {
+        const answer = await offline.readyz();
+        return answer.body.coLocation?.status.reason ? answer : undefined;
+      });
+      expect(['degraded', 'syncing']).toContain(ready.body.coLocation.status.state);
+      expect(ready.body.coLocation.status.reason).toMatch(/ECONNREFUSED/);
+      // Degraded (a known problem) is ready; syncing within the first minute is not: the status code agrees.
+      expect(ready.status).toBe(ready.body.coLocation.status.state === 'degraded' ? 200 : 503);
+
+      const pod = fixtureObject('pods/coder-kubernetes-template.json');
+      pod.metadata.annotations = { ...pod.metadata.annotations, 'workspace-storage.dev/projects': PROJECT };
+      const answer = await offline.call('POST', '/mutate', admissionReview(pod));
+      expect(answer.status).toBe(200);
+      const response = (answer.json as { response: { allowed: boolean; warnings?: string[] } }).response;
+      expect(response.allowed).toBe(true);
+      const patched = patchedObject(pod, answer.json);
+      expectTmpfs(patched);
+      expect(requiredNodeTerms(patched)).toBeUndefined();
+      expect(emptyDirVolumes(patched)).toHaveLength(2);
+      // The PVC cannot be looked up: the user is told co-location is not working, and why.
+      expect(response.warnings?.join('\n')).toMatch(/not known \(co-location (degraded|syncing)/);
+    } finally {
+      await offline.dispose();
+    }
+  });
+});
+
+/** An AdmissionReview v1 for creating `object`, as the API server would send it. */
+function admissionReview(object: KubeObject): unknown {
+  const resource = object.kind === 'Pod' ? 'pods' : 'persistentvolumeclaims';
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: '3c7a2f4e-0b6d-4e8a-9f1c-2d3e4f5a6b7c',
+      kind: { group: '', version: 'v1', kind: object.kind },
+      resource: { group: '', version: 'v1', resource },
+      requestKind: { group: '', version: 'v1', kind: object.kind },
+      requestResource: { group: '', version: 'v1', resource },
+      name: object.metadata.name,
+      namespace: object.metadata.namespace ?? NS,
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts'] },
+      object,
+      oldObject: null,
+      dryRun: false,
+      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
+    },
+  };
+}
+
+/** `object` with the answer's JSON patch applied (RFC 6902, validated), as the API server would store it. */
+function patchedObject(object: KubeObject, answer: unknown): KubeObject {
+  const response = (answer as { response: { uid: string; patch?: string; patchType?: string } }).response;
+  expect(response.uid).toBe('3c7a2f4e-0b6d-4e8a-9f1c-2d3e4f5a6b7c');
+  expect(response.patchType).toBe('JSONPatch');
+  const operations = JSON.parse(Buffer.from(response.patch ?? '', 'base64').toString('utf8')) as fastJsonPatch.Operation[];
+  return fastJsonPatch.applyPatch(structuredClone(object), operations, true, false).newDocument;
+}
