@@ -33,11 +33,15 @@ export async function readOptionalFile(path: string): Promise<string | undefined
   }
 }
 
-/**
- * Reads `tls.crt`, `tls.key` and the optional `ca.crt` and checks that they parse and that the key belongs to
- * the certificate. Throws a {@link CertificateFileError} naming the first file at fault.
- */
-export async function readCertificatePair(paths: CertificatePaths): Promise<CertificatePair> {
+/** The raw contents of `tls.crt`, `tls.key` and the optional `ca.crt`, unvalidated. */
+export interface PairFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | undefined;
+}
+
+/** Reads the three files; a missing certificate or key is a {@link CertificateFileError} naming it. */
+export async function readPairFiles(paths: CertificatePaths): Promise<PairFiles> {
   const [cert, key, ca] = await Promise.all([
     readOptionalFile(paths.cert),
     readOptionalFile(paths.key),
@@ -45,7 +49,15 @@ export async function readCertificatePair(paths: CertificatePaths): Promise<Cert
   ]);
   if (cert === undefined) throw new CertificateFileError(paths.cert, 'missing');
   if (key === undefined) throw new CertificateFileError(paths.key, 'missing');
-  return validateCertificatePair({ cert, key, ca }, paths);
+  return { cert, key, ca };
+}
+
+/**
+ * Reads `tls.crt`, `tls.key` and the optional `ca.crt` and checks that they parse and that the key belongs to
+ * the certificate. Throws a {@link CertificateFileError} naming the first file at fault.
+ */
+export async function readCertificatePair(paths: CertificatePaths): Promise<CertificatePair> {
+  return validateCertificatePair(await readPairFiles(paths), paths);
 }
 
 /** Checks PEM contents read from `paths` (see {@link readCertificatePair}); pure apart from parsing. */

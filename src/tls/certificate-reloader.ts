@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { CertificateFileError } from './certificate-file-error.js';
 import { expiryStatus, logCertificateExpiry } from './certificate-expiry.js';
-import { pairDigest, readOptionalFile, validateCertificatePair, type CertificatePair } from './certificate-pair.js';
+import { pairDigest, readPairFiles, validateCertificatePair, type CertificatePair } from './certificate-pair.js';
 import type { CertificatePaths } from './certificate-paths.js';
 
 /** What {@link CertificateReloader} needs. */
@@ -158,14 +158,7 @@ export class CertificateReloader {
     const paths = this.#paths;
     let contents;
     try {
-      const [cert, key, ca] = await Promise.all([
-        readOptionalFile(paths.cert),
-        readOptionalFile(paths.key),
-        readOptionalFile(paths.caCert),
-      ]);
-      if (cert === undefined) throw new CertificateFileError(paths.cert, 'missing');
-      if (key === undefined) throw new CertificateFileError(paths.key, 'missing');
-      contents = { cert, key, ca };
+      contents = await readPairFiles(paths);
     } catch (error) {
       return { ok: false, digest: `unreadable: ${String(error)}`, error };
     }
