@@ -76,9 +76,10 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
       keepAliveTimeout: 65_000,
     },
   );
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback style, not async: an async hook costs a promise per response on the hot path.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (shuttingDown) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   await app.listen({ port: settings.port, host: settings.host });
   const server = app.server as HttpsServer;

@@ -3,6 +3,34 @@ import { serverSettings } from '../config/server-settings.js';
 import { startServer } from '../server.js';
 
 /**
+ * Log lines go to stdout in batches of at least this many bytes (about fifteen audit lines), written by a libuv
+ * worker thread (`sync: false`: a stalled log pipe never blocks the event loop). On a one-core pod each write
+ * hands over to that thread and back: under saturation, line-by-line writes made a review cost ~15-20 µs more than
+ * with no audit line, these batches ~7-9 µs (bench/README.md, "Findings"). The limit must stay below
+ * sonic-boom's maxWrite (16 KiB).
+ */
+const LOG_BATCH_BYTES = 12 * 1024;
+
+/** A partial batch is written after at most this long, so the audit line of a lone review shows up promptly. */
+const LOG_FLUSH_INTERVAL_MS = 1000;
+
+/** How long exiting waits for buffered log lines to be written. */
+const LOG_FLUSH_TIMEOUT_MS = 2000;
+
+/** The production logger: JSON lines on stdout, batched asynchronously; pino writes what is left on exit. */
+function serverLogger(level: string): Logger {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+  return pino({ level, base: { service: 'workspace-storage-webhook' } }, destination);
+}
+
+/** Exits with `code` once the buffered log lines are written (or after LOG_FLUSH_TIMEOUT_MS). */
+function exitAfterFlush(logger: Logger, code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), LOG_FLUSH_TIMEOUT_MS).unref();
+  logger.flush(() => process.exit(code));
+}
+
+/**
  * `serve` (the default command): runs the webhook until SIGTERM or SIGINT, then shuts down gracefully and exits
  * 0; exits 1 with the reason when start-up fails (bad config, unreadable certificate, port in use).
  */
@@ -10,7 +38,7 @@ export async function runServeCommand(env: NodeJS.ProcessEnv = process.env): Pro
   let logger: Logger = pino({ base: { service: 'workspace-storage-webhook' } });
   try {
     const settings = serverSettings(env);
-    logger = pino({ level: settings.logLevel, base: { service: 'workspace-storage-webhook' } });
+    logger = serverLogger(settings.logLevel);
     const running = await startServer(settings, logger);
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -19,19 +47,14 @@ export async function runServeCommand(env: NodeJS.ProcessEnv = process.env): Pro
       logger.info({ signal }, 'signal received');
       const guard = setTimeout(() => {
         logger.error({ timeoutSeconds: settings.shutdownTimeoutSeconds }, 'shutdown took too long; exiting');
-        logger.flush();
-        process.exit(1);
+        exitAfterFlush(logger, 1);
       }, settings.shutdownTimeoutSeconds * 1000);
       guard.unref();
       running.shutdown().then(
-        () => {
-          logger.flush();
-          process.exit(0);
-        },
+        () => exitAfterFlush(logger, 0),
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
-          logger.flush();
-          process.exit(1);
+          exitAfterFlush(logger, 1);
         },
       );
     };

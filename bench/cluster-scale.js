@@ -1,0 +1,211 @@
+// Cache at scale and end to end through a real kube-apiserver (test/e2e/harness, Kubernetes 1.20 binaries).
+//
+//   node bench/cluster-scale.js           prints a table
+//   node bench/cluster-scale.js --json    prints one JSON object (bench/run.js embeds it in results/latest.json)
+//
+// 1. Seeds BENCH_WORKSPACES (default 10,000) workspaces: a bound Longhorn PVC, its PV and 3 replicas.longhorn.io
+//    each, over 100 Ready nodes, through the API server.
+// 2. A process holding only the caches (bench/cluster/cache-holder.js, core 0) lists and watches them: time to
+//    sync, RSS, heap, and the CPU cost of decide() on a workspace pod with a Longhorn PVC.
+// 3. The real webhook (dist/cli/main.js serve with KUBECONFIG, core 0): time until /readyz reports the caches
+//    synced, RSS; then pod creations through the API server with no webhook, the floor server, this webhook's
+//    /audit and its /mutate registered.
+// BENCH_WEBHOOK_NODE_OPTIONS (e.g. --max-semi-space-size=1) is passed to the webhook and the cache holder.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { ApiClient, paths } from './cluster/api-client.js';
+import { createPods, isMutated, waitForWebhook, webhookConfiguration } from './cluster/pods.js';
+import { loadHarness } from './cluster/harness.js';
+import { seed } from './cluster/seed.js';
+import { freePort, httpsGet, pinSelf, rssBytes, startFloor, startWebhook } from './processes.js';
+import { mb, table } from './report.js';
+import { webhookNodeOptions } from './settings.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const json = process.argv.includes('--json');
+const log = (message) => process.stderr.write(`bench cluster: ${message}\n`);
+
+function envNumber(name, fallback) {
+  const value = Number(process.env[name] || fallback);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+}
+
+const settings = {
+  workspaces: envNumber('BENCH_WORKSPACES', 10_000),
+  nodes: envNumber('BENCH_NODES', 100),
+  pods: envNumber('BENCH_PODS', 600),
+  podLatencyPods: envNumber('BENCH_POD_LATENCY_PODS', 300),
+  podConcurrency: envNumber('BENCH_POD_CONCURRENCY', 4),
+  seedConcurrency: envNumber('BENCH_SEED_CONCURRENCY', 16),
+};
+
+/** Runs the cache holder pinned to core 0 and returns its JSON report. */
+function runCacheHolder(kubeconfig, claimsFile) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', ...webhookNodeOptions(), join(ROOT, 'bench/cluster/cache-holder.js')], {
+      env: { ...process.env, KUBECONFIG: kubeconfig, CLAIMS_FILE: claimsFile },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`cache-holder exited with ${code}: ${out.slice(0, 500)}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
+
+async function run() {
+  const { findControlPlaneAssets, startControlPlane, createCertificateAuthority, issueServingCertificate } = await loadHarness();
+  if (!findControlPlaneAssets()) {
+    return { status: 'todo', reason: 'no control-plane binaries (run scripts/provision-control-plane.sh or set KUBEBUILDER_ASSETS)' };
+  }
+  await pinSelf(1);
+  const work = mkdtempSync(join(tmpdir(), 'wsw-bench-cluster-'));
+  log('starting etcd + kube-apiserver (no controller manager: nothing here needs one)');
+  const cp = await startControlPlane({ controllerManager: false });
+  const api = new ApiClient(cp, Math.max(settings.seedConcurrency, settings.podConcurrency));
+  let webhook;
+  try {
+    const { workspaces, created } = await seed(api, { workspaces: settings.workspaces, nodes: settings.nodes, concurrency: settings.seedConcurrency }, log);
+    log(`seeded ${created.objects} objects in ${created.seconds} s (${created.perSecond}/s)`);
+    const claimsFile = join(work, 'claims.json');
+    writeFileSync(claimsFile, JSON.stringify(workspaces.map((ws) => [ws.namespace, ws.claimName])));
+
+    log('cache holder: list + watch, then decide() cost');
+    const holder = await runCacheHolder(cp.kubeconfigPath, claimsFile);
+
+    // The webhook with a certificate for 127.0.0.1 (the API server dials it by URL).
+    const ca = createCertificateAuthority('wsw-bench-webhook-ca');
+    const serving = issueServingCertificate(ca, { hosts: ['127.0.0.1'] });
+    const certDir = join(work, 'certs');
+    mkdirSync(certDir);
+    writeFileSync(join(certDir, 'ca.crt'), ca.certPem);
+    writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
+    writeFileSync(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+    const configFile = join(work, 'config.yaml');
+    writeFileSync(configFile, 'tmpfs:\n  projects: [/home/coder/app]\n');
+    log('webhook: start, wait for the caches');
+    const spawned = performance.now();
+    webhook = await startWebhook({
+      core: 0, port: await freePort(), certDir, configFile, home: work,
+      extraEnv: { KUBECONFIG: cp.kubeconfigPath }, nodeOptions: webhookNodeOptions(),
+    });
+    let readyz;
+    for (;;) {
+      readyz = await httpsGet(webhook.port, '/readyz');
+      if (readyz.status === 200 && JSON.parse(readyz.body).coLocation?.status?.state === 'synced') break;
+      if (performance.now() - spawned > 600_000) throw new Error(`webhook caches not synced: ${readyz.body.slice(0, 300)}`);
+      await sleep(50);
+    }
+    const webhookSyncMs = Math.round(performance.now() - spawned);
+    await sleep(2000);
+    const webhookRssSynced = rssBytes(webhook.pid);
+
+    // Pod creations in four set-ups: no webhook; the floor server registered (what calling any webhook costs
+    // the API server); this webhook on /audit (the full decision, no patch); this webhook on /mutate (the
+    // patch, which the API server must apply and re-validate). Each: one at a time for latency, then
+    // BENCH_POD_CONCURRENCY at a time for creations per second.
+    const floor = await startFloor({ core: 0, port: await freePort(), certDir });
+    const setups = [
+      { name: 'no webhook' },
+      { name: 'floor webhook (no-op)', config: 'bench-floor', url: `https://127.0.0.1:${floor.port}/mutate` },
+      { name: 'this webhook, /audit', config: 'bench-audit', url: `https://127.0.0.1:${webhook.port}/audit`, mode: 'audit' },
+      { name: 'this webhook, /mutate', config: 'bench-mutate', url: `https://127.0.0.1:${webhook.port}/mutate`, mode: 'mutate' },
+    ];
+    log(`pods: ${settings.podLatencyPods} one at a time and ${settings.pods} ${settings.podConcurrency} at a time, per set-up`);
+    await createPods(api, workspaces, 100, settings.podConcurrency, 'warm');
+    const pods = [];
+    for (const [index, setup] of setups.entries()) {
+      if (setup.config) {
+        await api.create(paths.mutatingWebhooks, webhookConfiguration(setup.config, setup.url, ca.certPem));
+        if (setup.mode) await waitForWebhook(api, workspaces[0], setup.mode);
+        else await sleep(3000); // the floor changes nothing a dry run could show
+      }
+      const latency = await createPods(api, workspaces, settings.podLatencyPods, 1, `s${index}-one`);
+      const throughput = await createPods(api, workspaces, settings.pods, settings.podConcurrency, `s${index}-many`);
+      pods.push({ setup: setup.name, latency, throughput });
+      if (setup.config) {
+        await api.call('DELETE', `${paths.mutatingWebhooks}/${setup.config}`);
+        await sleep(3000);
+      }
+    }
+    await floor.stop();
+    const mutatedWorkspace = workspaces[1 % workspaces.length];
+    const stored = await api.call('GET', `${paths.pods(mutatedWorkspace.namespace)}/s3-one-1`);
+    if (!isMutated(stored.json)) throw new Error('a pod created with the webhook registered was not mutated');
+    const failures = pods.reduce((sum, p) => sum + p.latency.failures + p.throughput.failures, 0);
+    if (failures > 0) throw new Error(`pod creations failed: ${pods.map((p) => p.latency.firstFailure ?? p.throughput.firstFailure).filter(Boolean)[0]}`);
+    const baseline = pods[0].latency.latency.p50;
+    for (const p of pods) p.addedMedianMs = Math.round((p.latency.latency.p50 - baseline) * 1000) / 1000;
+    const webhookRssAfterPods = rssBytes(webhook.pid);
+    const cacheCounts = JSON.parse((await httpsGet(webhook.port, '/readyz')).body).coLocation.caches.map((c) => [c.name, c.objects]);
+
+    const result = {
+      status: 'ok',
+      settings,
+      seed: created,
+      cacheHolder: holder,
+      webhook: {
+        syncMs: webhookSyncMs, rssSyncedBytes: webhookRssSynced, rssAfterPodsBytes: webhookRssAfterPods,
+        caches: Object.fromEntries(cacheCounts),
+      },
+      pods,
+    };
+    result.targets = [
+      check(`webhook RSS with ${settings.workspaces} workspaces cached < 120 MB`, Math.round(Math.max(webhookRssSynced, webhookRssAfterPods) / 1048576 * 10) / 10, 120, 'MB'),
+      check(`cache-holder RSS with ${settings.workspaces} workspaces < 120 MB`, Math.round(holder.rssAfterSyncBytes / 1048576 * 10) / 10, 120, 'MB'),
+      check('one affinity decision (decide() with caches) < 50 µs', holder.decide.withCachesMicros, 50, 'µs'),
+    ];
+    result.table = describe(result);
+    return result;
+  } finally {
+    if (webhook) await webhook.stop();
+    api.close();
+    await cp.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function check(name, value, limit, unit) {
+  const met = value < limit;
+  return { name, value, limit, unit, met, margin: `${met ? 'met' : 'missed'} (${Math.round((value / limit) * 100)}% of the limit)` };
+}
+
+function describe(result) {
+  const { cacheHolder: holder, webhook, pods, settings: s } = result;
+  const ms = (value) => (value === null ? '-' : value.toFixed(2));
+  const rows = [
+    ['seed (API server)', `${result.seed.objects} objects in ${result.seed.seconds} s (${result.seed.perSecond}/s)`],
+    ['cache holder: list+watch to synced', `${holder.syncMs} ms wall, ${holder.syncCpuMs} ms CPU`],
+    ['cache holder: objects', Object.entries(holder.caches).map(([name, n]) => `${name.split('.')[0]} ${n}`).join(', ')],
+    ['cache holder: RSS / heap after GC', `${mb(holder.rssAfterSyncBytes)} MB / ${mb(holder.afterGc.heapUsedBytes)} MB`],
+    ['decide(), pod with Longhorn PVC', `${holder.decide.withCachesMicros} µs (co-location off: ${holder.decide.coLocationOffMicros} µs; affinity part ${holder.decide.affinityMicros} µs)`],
+    ['webhook: start to caches synced', `${webhook.syncMs} ms`],
+    ['webhook RSS: synced / after pods', `${mb(webhook.rssSyncedBytes)} MB / ${mb(webhook.rssAfterPodsBytes)} MB`],
+    ...pods.map((p) => [
+      `pods, ${p.setup}`,
+      `one at a time: p50 ${ms(p.latency.latency.p50)} ms (+${ms(p.addedMedianMs)}), p99 ${ms(p.latency.latency.p99)} ms; ${s.podConcurrency} at a time: ${p.throughput.perSecond}/s`,
+    ]),
+  ];
+  return `cluster scale: ${s.workspaces} workspaces (${s.workspaces} PVCs, ${s.workspaces} PVs, ${3 * s.workspaces} replicas), ${s.nodes} nodes, real kube-apiserver 1.20\n\n${table(['measure', 'value'], rows)}`;
+}
+
+run().then(
+  (result) => {
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else process.stdout.write(`${result.table ?? `${result.status}: ${result.reason}`}\n`);
+    process.exit(0);
+  },
+  (error) => {
+    log(error.stack ?? String(error));
+    if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', reason: String(error.message ?? error).slice(0, 500) })}\n`);
+    process.exit(1);
+  },
+);
+
