@@ -10,12 +10,7 @@ import {
   type CertificatePair,
 } from './certificate-pair.js';
 import { certificatePaths, type CertificatePaths } from './certificate-paths.js';
-import {
-  generateCertificates,
-  issueServingCertificate,
-  type PemKeyPair,
-  type ServingCertificateOptions,
-} from './generate-certificates.js';
+import type { PemKeyPair, ServingCertificateOptions } from './generate-certificates.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
 /** Where to find (or put) the certificates and whom to issue them for. */
@@ -105,16 +100,26 @@ async function createServingPair(
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   if (existing.hasCaCert) {
     const ca = await readCertificateAuthority(paths);
+    const { issueServingCertificate } = await loadGenerator();
     await writeServingPair(paths, await issueServingCertificate(ca, identity));
     logger.info(fields, 'issued a serving certificate under the existing CA');
     return;
   }
+  const { generateCertificates } = await loadGenerator();
   const { ca, serving } = await generateCertificates(identity);
   // CA first: a crash part-way leaves ca.crt + ca.key, from which the next start issues the serving pair.
   await writeFileAtomic(paths.caKey, ca.key, KEY_MODE);
   await writeFileAtomic(paths.caCert, ca.cert, CERT_MODE);
   await writeServingPair(paths, serving);
   logger.info(fields, 'generated a CA and a serving certificate');
+}
+
+/**
+ * node-forge is loaded only when a certificate must be generated: it adds ~10 MB of RSS to a process that, in a
+ * cluster, always finds its certificate mounted from a Secret.
+ */
+function loadGenerator(): Promise<typeof import('./generate-certificates.js')> {
+  return import('./generate-certificates.js');
 }
 
 async function writeServingPair(paths: CertificatePaths, pair: PemKeyPair): Promise<void> {
