@@ -4,7 +4,7 @@ import { decide } from '../core/decide.js';
 import type { Decision, MutationType } from '../core/decision-types.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AdmissionResponse, AdmissionReviewAnswer, DecodedReview, ReviewMode } from './review-types.js';
-import { warningText } from './warning-text.js';
+import { warningText, warningTexts } from './warning-text.js';
 
 /** How a review ended, as logged and counted: the decision's outcome, `would-mutate` in audit mode, or `error`. */
 export type ReviewOutcome = 'mutated' | 'would-mutate' | 'unchanged' | 'skipped' | 'error';
@@ -97,7 +97,7 @@ function fromDecision(review: DecodedReview, mode: ReviewMode, decision: Decisio
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(decision.operations)).toString('base64');
   }
-  if (messages.length > 0) response.warnings = messages.map(warningText);
+  if (messages.length > 0) response.warnings = warningTexts(messages);
   if (decision.outcome !== 'skipped') response.auditAnnotations = auditAnnotations(decision, mode, outcome);
   return {
     answer: { apiVersion: review.apiVersion, kind: 'AdmissionReview', response },

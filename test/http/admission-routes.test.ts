@@ -200,3 +200,17 @@ describe('health, readiness, metrics', () => {
     expect(metrics).toContain('workspace_storage_webhook_review_duration_seconds_count{mode="enforce"} 1');
   });
 });
+
+describe('warning cap', () => {
+  it('sends at most 20 warnings, the last one counting the rest', async () => {
+    app = testApp().app;
+    const pod = fixture('pods/coder-kubernetes-template.json');
+    const dev = pod.spec!.containers![0]!;
+    pod.spec!.containers = Array.from({ length: 30 }, (_, index) => ({ ...structuredClone(dev), name: `dev-${index}` }));
+    const body = (await app.inject({ method: 'POST', url: '/mutate', payload: reviewFor(pod) })).json();
+    expect(body.response.patchType).toBe('JSONPatch');
+    expect(body.response.warnings).toHaveLength(20);
+    expect(body.response.warnings[0]).toMatch(/container dev-0: memory limit 8Gi/);
+    expect(body.response.warnings[19]).toBe('workspace-storage: and 11 more warnings (see the webhook log)');
+  });
+});
