@@ -4,7 +4,7 @@ import type { ClusterFacts } from './cluster-facts.js';
 import { findCoLocation } from './co-location.js';
 import { planContainerStorage } from './container-storage-plan.js';
 import type { Decision, Mutation, PlanResult } from './decision-types.js';
-import type { PersistentVolumeClaim } from './kube-types.js';
+import type { PersistentVolumeClaim, Pod } from './kube-types.js';
 import { nodeAffinityOperations } from './node-affinity-patch.js';
 import { PodPatchBuilder } from './pod-patch-builder.js';
 import { asCheckedPod, podShapeProblem } from './pod-shape.js';
@@ -26,6 +26,22 @@ function fromPlans(plans: readonly PlanResult[], what: string): Decision {
   return { outcome: mutated ? 'mutated' : 'unchanged', reason, operations, mutations, warnings, notes };
 }
 
+/** Node affinity from where the pod's Longhorn data lives, or a note saying why co-location is off. */
+function planAffinity(pod: Pod, namespace: string, config: Config, facts: ClusterFacts): PlanResult {
+  const { mode, preferredWeight } = config.affinity;
+  const status = facts.status();
+  if (mode === 'off' || status.state === 'off') {
+    const why = mode === 'off' ? 'affinity.mode is off' : status.reason ?? 'no cluster access';
+    return { operations: [], mutations: [], warnings: [], notes: [`co-location off: ${why}`] };
+  }
+  const where = findCoLocation(pod, namespace, facts);
+  const operations = nodeAffinityOperations(pod, where.nodes, mode, preferredWeight);
+  const mutations: Mutation[] = operations.length > 0
+    ? [{ type: 'affinity', detail: `${mode} ${where.nodes.join(',')} for ${where.volumes.join(',')}` }]
+    : [];
+  return { operations, mutations, warnings: where.warnings, notes: where.notes };
+}
+
 function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): Decision {
   const problem = podShapeProblem(input.object);
   if (problem) return skipped(`malformed pod: ${problem}`);
@@ -36,17 +52,7 @@ function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): 
   const containerStorage = planContainerStorage(builder, pod, containers, config);
   const volumes: PlanResult = { operations: builder.operations(), mutations: [], warnings: [], notes: [] };
 
-  let affinity: PlanResult = { operations: [], mutations: [], warnings: [], notes: [] };
-  if (config.affinity.mode !== 'off' && facts.status().state !== 'off') {
-    const where = findCoLocation(pod, input.namespace, facts);
-    const operations = nodeAffinityOperations(pod, where.nodes, config.affinity.mode, config.affinity.preferredWeight);
-    const mutations: Mutation[] = operations.length > 0
-      ? [{ type: 'affinity', detail: `${config.affinity.mode} ${where.nodes.join(',')} for ${where.volumes.join(',')}` }]
-      : [];
-    affinity = { operations, mutations, warnings: where.warnings, notes: where.notes };
-  } else {
-    affinity = { ...affinity, notes: [`co-location off: ${config.affinity.mode === 'off' ? 'affinity.mode is off' : facts.status().reason ?? 'no cluster access'}`] };
-  }
+  const affinity = planAffinity(pod, input.namespace, config, facts);
   return fromPlans([tmpfs, containerStorage, volumes, affinity], 'workspace pod');
 }
 
