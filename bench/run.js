@@ -43,7 +43,7 @@ const settings = {
 
 const log = (message) => process.stderr.write(`bench: ${message}\n`);
 
-/** Reads heap statistics from the webhook's own /metrics (prom-client default metrics). */
+/** Reads heap statistics from the webhook's own /metrics (its process metrics). */
 async function webhookHeap(port) {
   const { body } = await httpsGet(port, '/metrics');
   const value = (name) => {

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config-types.js';
 import type { Mutation, PlanResult } from './decision-types.js';
+import { EMPTY_PLAN } from './decision-types.js';
 import { addEmptyDirMount, hasMountAt } from './empty-dir-mounts.js';
 import type { Container, EnvVar, Pod } from './kube-types.js';
 import { isCleanAbsolutePath, joinPath, normalizeMountPath } from './mount-path.js';
@@ -81,7 +82,12 @@ export function planContainerStorage(
   containers: readonly Container[],
   config: Config,
 ): PlanResult {
-  const request = parseRequest(pod.metadata?.annotations, config);
+  const annotations = pod.metadata?.annotations;
+  // The usual case: no engine storage configured and none asked for; nothing to parse or allocate.
+  if (config.containerStorage.paths.length === 0 && typeof annotations?.[CONTAINER_STORAGE_ANNOTATION] !== 'string') {
+    return EMPTY_PLAN;
+  }
+  const request = parseRequest(annotations, config);
   const mutations: Mutation[] = [];
   const notes: string[] = [];
   const warnings = [...request.problems];

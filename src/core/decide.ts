@@ -3,7 +3,8 @@ import type { AdmissionInput } from './admission-input.js';
 import type { ClusterFacts } from './cluster-facts.js';
 import { findCoLocation } from './co-location.js';
 import { planContainerStorage } from './container-storage-plan.js';
-import type { Decision, Mutation, PlanResult } from './decision-types.js';
+import type { Decision, Mutation, MutationType, PlanResult } from './decision-types.js';
+import { EMPTY_PLAN } from './decision-types.js';
 import type { PersistentVolumeClaim, Pod } from './kube-types.js';
 import { nodeAffinityOperations } from './node-affinity-patch.js';
 import { PodPatchBuilder } from './pod-patch-builder.js';
@@ -16,13 +17,26 @@ function skipped(reason: string): Decision {
   return { outcome: 'skipped', reason, operations: [], mutations: [], warnings: [], notes: [] };
 }
 
+/** The lists `pick` takes from each plan, concatenated in plan order into one array of the exact length. */
+function gather<T>(plans: readonly PlanResult[], pick: (plan: PlanResult) => readonly T[]): T[] {
+  let length = 0;
+  for (const plan of plans) length += pick(plan).length;
+  const all = new Array<T>(length);
+  let at = 0;
+  for (const plan of plans) for (const item of pick(plan)) all[at++] = item;
+  return all;
+}
+
+/** The plans' results in plan order; the reason names each mutation type once. */
 function fromPlans(plans: readonly PlanResult[], what: string): Decision {
-  const operations = plans.flatMap((plan) => plan.operations);
-  const mutations = plans.flatMap((plan) => plan.mutations);
-  const warnings = plans.flatMap((plan) => plan.warnings);
-  const notes = plans.flatMap((plan) => plan.notes);
+  const operations = gather(plans, (plan) => plan.operations);
+  const mutations = gather(plans, (plan) => plan.mutations);
+  const warnings = gather(plans, (plan) => plan.warnings);
+  const notes = gather(plans, (plan) => plan.notes);
   const mutated = operations.length > 0;
-  const reason = mutated ? `${what}: ${[...new Set(mutations.map((m) => m.type))].join(', ')}` : `${what}: nothing to change`;
+  const types: MutationType[] = [];
+  for (const mutation of mutations) if (!types.includes(mutation.type)) types.push(mutation.type);
+  const reason = mutated ? `${what}: ${types.join(', ')}` : `${what}: nothing to change`;
   return { outcome: mutated ? 'mutated' : 'unchanged', reason, operations, mutations, warnings, notes };
 }
 
@@ -32,13 +46,13 @@ function planAffinity(pod: Pod, namespace: string, config: Config, facts: Cluste
   const status = facts.status();
   if (mode === 'off' || status.state === 'off') {
     const why = mode === 'off' ? 'affinity.mode is off' : status.reason ?? 'no cluster access';
-    return { operations: [], mutations: [], warnings: [], notes: [`co-location off: ${why}`] };
+    return { ...EMPTY_PLAN, notes: [`co-location off: ${why}`] };
   }
   const where = findCoLocation(pod, namespace, facts);
   const operations = nodeAffinityOperations(pod, where.nodes, mode, preferredWeight);
-  const mutations: Mutation[] = operations.length > 0
+  const mutations: readonly Mutation[] = operations.length > 0
     ? [{ type: 'affinity', detail: `${mode} ${where.nodes.join(',')} for ${where.volumes.join(',')}` }]
-    : [];
+    : EMPTY_PLAN.mutations;
   return { operations, mutations, warnings: where.warnings, notes: where.notes };
 }
 
@@ -50,7 +64,7 @@ function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): 
   const builder = new PodPatchBuilder(pod);
   const tmpfs = planTmpfs(builder, containers, pod.metadata?.annotations, config);
   const containerStorage = planContainerStorage(builder, pod, containers, config);
-  const volumes: PlanResult = { operations: builder.operations(), mutations: [], warnings: [], notes: [] };
+  const volumes: PlanResult = { ...EMPTY_PLAN, operations: builder.operations() };
 
   const affinity = planAffinity(pod, input.namespace, config, facts);
   return fromPlans([tmpfs, containerStorage, volumes, affinity], 'workspace pod');

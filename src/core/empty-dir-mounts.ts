@@ -1,15 +1,20 @@
 import type { Container, Volume } from './kube-types.js';
 import { normalizeMountPath } from './mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
-import { volumeNameForPath } from './volume-name.js';
+import { volumeNameForPath, type VolumePrefix } from './volume-name.js';
 
 /** An emptyDir to mount at `path` in the containers at `containerIndexes`. */
 export interface EmptyDirMountRequest {
   /** Normalized absolute mount path. */
   readonly path: string;
-  /** Volume name prefix: `tmpfs` or `containers`. */
-  readonly prefix: string;
+  readonly prefix: VolumePrefix;
+  /** Becomes the new volume's `emptyDir` as it is: pass an object of this request's own. */
   readonly emptyDir: { readonly medium?: 'Memory'; readonly sizeLimit: string };
+  /**
+   * The containers that need the mount: none of them has a mount at `path`, neither its own nor one an earlier
+   * plan added (a tmpfs target that is also a container-storage path). Two mounts at one path make the API server
+   * reject the pod, so callers check this with {@link hasMountAt} and `builder.hasPendingMount` first.
+   */
   readonly containerIndexes: readonly number[];
 }
 
@@ -41,21 +46,20 @@ function chooseVolumeName(builder: PodPatchBuilder, request: EmptyDirMountReques
 
 /**
  * Adds the emptyDir volume and its mounts to the builder and returns the names of the containers that got the
- * mount. A container that already has a mount at the path, its own or one an earlier plan added (a tmpfs target
- * that is also a container-storage path), is skipped: two mounts at one path make the API server reject the pod.
+ * mount (empty when `containerIndexes` is).
  */
 export function addEmptyDirMount(
   builder: PodPatchBuilder,
   containers: readonly Container[],
   request: EmptyDirMountRequest,
 ): string[] {
-  const targets = request.containerIndexes.filter((index) => {
-    const container = containers[index];
-    return container !== undefined && !hasMountAt(container, request.path) && !builder.hasPendingMount(index, request.path);
-  });
-  if (targets.length === 0) return [];
+  const names: string[] = [];
+  if (request.containerIndexes.length === 0) return names;
   const name = chooseVolumeName(builder, request);
-  builder.addVolume({ name, emptyDir: { ...request.emptyDir } });
-  for (const index of targets) builder.addMount(index, { name, mountPath: request.path });
-  return targets.map((index) => containers[index]?.name ?? String(index));
+  builder.addVolume({ name, emptyDir: request.emptyDir });
+  for (const index of request.containerIndexes) {
+    builder.addMount(index, { name, mountPath: request.path });
+    names.push(containers[index]?.name ?? String(index));
+  }
+  return names;
 }

@@ -11,7 +11,12 @@ export function matchesSelector(selector: LabelSelector, labels: Readonly<Record
       if (!Object.hasOwn(labels, key) || labels[key] !== matchLabels[key]) return false;
     }
   }
-  for (const requirement of selector.matchExpressions ?? []) {
+  const matchExpressions = selector.matchExpressions;
+  if (!matchExpressions) return true;
+  // Indexed loops here and below: selectors come from the deep-frozen config, and V8 runs for-of over a frozen
+  // array through the generic iterator, allocating a result object per element on every review.
+  for (let index = 0; index < matchExpressions.length; index++) {
+    const requirement = matchExpressions[index]!;
     const present = Object.hasOwn(labels, requirement.key);
     const value = labels[requirement.key];
     switch (requirement.operator) {
@@ -37,6 +42,6 @@ export function matchesAnySelector(
   selectors: readonly LabelSelector[],
   labels: Readonly<Record<string, unknown>>,
 ): boolean {
-  for (const selector of selectors) if (matchesSelector(selector, labels)) return true;
+  for (let index = 0; index < selectors.length; index++) if (matchesSelector(selectors[index]!, labels)) return true;
   return false;
 }

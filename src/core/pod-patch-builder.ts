@@ -8,7 +8,8 @@ import type { Pod, Volume, VolumeMount } from './kube-types.js';
 export class PodPatchBuilder {
   private readonly volumes: Volume[] = [];
   private readonly volumeNames = new Set<string>();
-  private readonly mounts = new Map<number, VolumeMount[]>();
+  /** Mounts to add, indexed by container index (holes for containers that get none), so they come out in order. */
+  private readonly mounts: (VolumeMount[] | undefined)[] = [];
 
   constructor(private readonly pod: Pod & { spec: NonNullable<Pod['spec']> }) {
     for (const volume of pod.spec.volumes ?? []) this.volumeNames.add(volume.name);
@@ -16,7 +17,11 @@ export class PodPatchBuilder {
 
   /** The volume named `name`, in the pod or added by this builder. */
   findVolume(name: string): Volume | undefined {
-    return this.pod.spec.volumes?.find((volume) => volume.name === name) ?? this.volumes.find((v) => v.name === name);
+    // The usual answer is "none": a new name, known from the set without scanning either list.
+    if (!this.volumeNames.has(name)) return undefined;
+    for (const volume of this.pod.spec.volumes ?? []) if (volume.name === name) return volume;
+    for (const volume of this.volumes) if (volume.name === name) return volume;
+    return undefined;
   }
 
   /** Whether a volume named `name` exists in the pod or was added by this builder. */
@@ -33,19 +38,21 @@ export class PodPatchBuilder {
 
   /** Adds `mount` to the container at `containerIndex`. */
   addMount(containerIndex: number, mount: VolumeMount): void {
-    const list = this.mounts.get(containerIndex);
+    const list = this.mounts[containerIndex];
     if (list) list.push(mount);
-    else this.mounts.set(containerIndex, [mount]);
+    else this.mounts[containerIndex] = [mount];
   }
 
   /** Whether this builder already adds a mount at `mountPath` (normalized) to the container at `containerIndex`. */
   hasPendingMount(containerIndex: number, mountPath: string): boolean {
-    return this.mounts.get(containerIndex)?.some((mount) => mount.mountPath === mountPath) ?? false;
+    const list = this.mounts[containerIndex];
+    if (list) for (const mount of list) if (mount.mountPath === mountPath) return true;
+    return false;
   }
 
   /** Whether the builder has anything to add. */
   get isEmpty(): boolean {
-    return this.volumes.length === 0 && this.mounts.size === 0;
+    return this.volumes.length === 0 && this.mounts.length === 0;
   }
 
   /** The operations, volumes first so that no mount ever names a volume that is not there yet. */
@@ -59,7 +66,9 @@ export class PodPatchBuilder {
       }
     }
     const containers = this.pod.spec.containers ?? [];
-    for (const [index, mounts] of [...this.mounts].sort((a, b) => a[0] - b[0])) {
+    for (let index = 0; index < this.mounts.length; index++) {
+      const mounts = this.mounts[index];
+      if (mounts === undefined) continue;
       if (Array.isArray(containers[index]?.volumeMounts)) {
         for (const mount of mounts) {
           operations.push({ op: 'add', path: `/spec/containers/${index}/volumeMounts/-`, value: mount });

@@ -20,6 +20,11 @@ export function projectPathsFor(
 ): ProjectPaths {
   const value = annotations?.[PROJECTS_ANNOTATION];
   if (typeof value !== 'string') return { paths: configured, problems: [] };
+  return parseProjectsAnnotation(value);
+}
+
+/** The project paths named by a value of {@link PROJECTS_ANNOTATION}, distinct and normalized, in order. */
+export function parseProjectsAnnotation(value: string): ProjectPaths {
   const paths: string[] = [];
   const problems: string[] = [];
   for (const raw of value.split(',')) {

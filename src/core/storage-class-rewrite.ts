@@ -12,6 +12,10 @@ export const LEGACY_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class'
 /** Where the webhook records the class a PVC asked for before the rewrite. */
 export const ORIGINAL_CLASS_ANNOTATION = 'workspace-storage.dev/original-storage-class';
 
+/** JSON Pointers to the two annotations, escaped once here rather than on every review. */
+const ORIGINAL_CLASS_POINTER = `/metadata/annotations/${escapePointerToken(ORIGINAL_CLASS_ANNOTATION)}`;
+const LEGACY_CLASS_POINTER = `/metadata/annotations/${escapePointerToken(LEGACY_CLASS_ANNOTATION)}`;
+
 /** The class Kubernetes would use for this claim: the legacy annotation first, then the spec field. */
 export function effectiveStorageClass(claim: PersistentVolumeClaim): string | undefined {
   const annotation = claim.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];
@@ -40,10 +44,10 @@ export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Co
   } else if (!isRecord(annotations)) {
     operations.push({ op: 'add', path: '/metadata/annotations', value: { [ORIGINAL_CLASS_ANNOTATION]: from } });
   } else {
-    const path = `/metadata/annotations/${escapePointerToken(ORIGINAL_CLASS_ANNOTATION)}`;
-    operations.push({ op: Object.hasOwn(annotations, ORIGINAL_CLASS_ANNOTATION) ? 'replace' : 'add', path, value: from });
+    const op = Object.hasOwn(annotations, ORIGINAL_CLASS_ANNOTATION) ? 'replace' : 'add';
+    operations.push({ op, path: ORIGINAL_CLASS_POINTER, value: from });
     if (typeof annotations[LEGACY_CLASS_ANNOTATION] === 'string') {
-      operations.push({ op: 'replace', path: `/metadata/annotations/${escapePointerToken(LEGACY_CLASS_ANNOTATION)}`, value: to });
+      operations.push({ op: 'replace', path: LEGACY_CLASS_POINTER, value: to });
     }
   }
   if (!isRecord(claim.spec)) {

@@ -1,18 +1,27 @@
 import type { Config } from '../config/config-types.js';
 import type { Mutation, PlanResult } from './decision-types.js';
-import { addEmptyDirMount, hasMountAt } from './empty-dir-mounts.js';
+import { addEmptyDirMount } from './empty-dir-mounts.js';
 import type { Container } from './kube-types.js';
 import { memoryWarnings } from './memory-warnings.js';
-import { isAncestorPath, joinPath, normalizeMountPath } from './mount-path.js';
+import { isAncestorPath, normalizeMountPath } from './mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
-import { projectPathsFor } from './project-paths.js';
+import { tmpfsTargetsFor } from './tmpfs-targets.js';
 
-/** Whether the container mounts a volume at a strict ancestor of `target` (so `target` lives on that volume). */
-function mountsAncestorOf(container: Container, target: string): boolean {
+/** How a container's mounts relate to a target path. */
+type Placement = 'mounted' | 'below-volume' | 'elsewhere';
+
+/**
+ * `mounted`: the container has a mount at `target` (its own, which stays); `below-volume`: it mounts a volume at
+ * a strict ancestor of `target` (so `target` lives on that volume); `elsewhere`: neither. One pass over the mounts.
+ */
+function placementOf(container: Container, target: string): Placement {
+  let belowVolume = false;
   for (const mount of container.volumeMounts ?? []) {
-    if (isAncestorPath(normalizeMountPath(mount.mountPath), target)) return true;
+    const path = normalizeMountPath(mount.mountPath);
+    if (path === target) return 'mounted';
+    if (!belowVolume && isAncestorPath(path, target)) belowVolume = true;
   }
-  return false;
+  return belowVolume ? 'below-volume' : 'elsewhere';
 }
 
 /**
@@ -27,45 +36,40 @@ export function planTmpfs(
   annotations: Readonly<Record<string, unknown>> | undefined,
   config: Config,
 ): PlanResult {
-  const projects = projectPathsFor(annotations, config.tmpfs.projects);
+  const { targets, problems } = tmpfsTargetsFor(annotations, config.tmpfs);
   const mutations: Mutation[] = [];
   const notes: string[] = [];
   const addedBytes = new Map<number, number>();
-  const seen = new Set<string>();
 
-  for (const project of projects.paths) {
-    for (const dir of config.tmpfs.dirs) {
-      const target = joinPath(project, dir.name);
-      if (seen.has(target)) continue;
-      seen.add(target);
-      const candidates: number[] = [];
-      let alreadyMounted = 0;
-      containers.forEach((container, index) => {
-        if (hasMountAt(container, target)) alreadyMounted++;
-        else if (mountsAncestorOf(container, target)) candidates.push(index);
-      });
-      if (candidates.length === 0) {
-        notes.push(
-          alreadyMounted > 0
-            ? `tmpfs ${target}: already mounted`
-            : `tmpfs ${target}: skipped, no container mounts a volume above it`,
-        );
-        continue;
-      }
-      const names = addEmptyDirMount(builder, containers, {
-        path: target,
-        prefix: 'tmpfs',
-        emptyDir: { medium: 'Memory', sizeLimit: dir.sizeLimit },
-        containerIndexes: candidates,
-      });
-      for (const index of candidates) addedBytes.set(index, (addedBytes.get(index) ?? 0) + dir.bytes);
-      mutations.push({ type: 'tmpfs', detail: `${target}=${dir.sizeLimit} in ${names.join(',')}` });
+  for (const { path, dir } of targets) {
+    const candidates: number[] = [];
+    let alreadyMounted = 0;
+    for (let index = 0; index < containers.length; index++) {
+      const container = containers[index];
+      if (container === undefined) continue;
+      // A mount this builder already adds counts as the container's own: targets are distinct and tmpfs plans
+      // first, so this does not happen today, but two mounts at one path would make the API server reject the pod.
+      const placement = builder.hasPendingMount(index, path) ? 'mounted' : placementOf(container, path);
+      if (placement === 'mounted') alreadyMounted++;
+      else if (placement === 'below-volume') candidates.push(index);
     }
+    if (candidates.length === 0) {
+      notes.push(
+        alreadyMounted > 0
+          ? `tmpfs ${path}: already mounted`
+          : `tmpfs ${path}: skipped, no container mounts a volume above it`,
+      );
+      continue;
+    }
+    const names = addEmptyDirMount(builder, containers, {
+      path,
+      prefix: 'tmpfs',
+      emptyDir: { medium: 'Memory', sizeLimit: dir.sizeLimit },
+      containerIndexes: candidates,
+    });
+    for (const index of candidates) addedBytes.set(index, (addedBytes.get(index) ?? 0) + dir.bytes);
+    mutations.push({ type: 'tmpfs', detail: `${path}=${dir.sizeLimit} in ${names.join(',')}` });
   }
-  return {
-    operations: [],
-    mutations,
-    warnings: [...projects.problems, ...memoryWarnings(containers, addedBytes)],
-    notes,
-  };
+  const memory = memoryWarnings(containers, addedBytes);
+  return { operations: [], mutations, warnings: problems.length === 0 ? memory : [...problems, ...memory], notes };
 }

@@ -2,20 +2,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerReview, type ReviewRecord } from '../admission/answer-review.js';
 import { decodeReview, isReviewProblem } from '../admission/decode-review.js';
 import type { ReviewMode } from '../admission/review-types.js';
+import { AuditLog } from '../logging/audit-log.js';
 import type { AppDependencies } from './app-dependencies.js';
 import { sendError } from './error-reply.js';
 
 /**
- * The audit line: the record itself (identifiers and the decision, never the object), logged without copying it:
- * spreading a 16-field record into a new literal took V8's slow path (bench/README.md).
+ * The audit line: the record itself (identifiers and the decision, never the object). A review whose decision
+ * threw is logged at error level with the error instead.
  */
-function logRecord(deps: AppDependencies, record: ReviewRecord, error: Error | undefined): void {
+function logRecord(deps: AppDependencies, audit: AuditLog, record: ReviewRecord, error: Error | undefined): void {
   if (error) deps.logger.error({ ...record, err: { message: error.message, stack: error.stack } }, 'admission review failed');
-  else deps.logger.info(record, 'admission review');
+  else audit.write(record);
 }
 
 /** A synchronous handler (it sends and returns nothing): no promise to settle per review. */
-function reviewHandler(deps: AppDependencies, mode: ReviewMode) {
+function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode) {
   return (request: FastifyRequest, reply: FastifyReply): void => {
     const started = performance.now();
     const review = decodeReview(request.body);
@@ -29,7 +30,7 @@ function reviewHandler(deps: AppDependencies, mode: ReviewMode) {
     const payload = JSON.stringify(answer);
     const seconds = (performance.now() - started) / 1000;
     record.durationMs = Math.round(seconds * 1e6) / 1e3;
-    logRecord(deps, record, error);
+    logRecord(deps, audit, record, error);
     deps.metrics.review(record, seconds);
     reply.type('application/json; charset=utf-8').send(payload);
   };
@@ -41,6 +42,7 @@ function reviewHandler(deps: AppDependencies, mode: ReviewMode) {
  * namespaceSelector on `workspace-storage.dev/mode`, so opting a namespace out needs no restart.
  */
 export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependencies): void {
-  app.post('/mutate', reviewHandler(deps, 'enforce'));
-  app.post('/audit', reviewHandler(deps, 'audit'));
+  const audit = new AuditLog(deps.logger);
+  app.post('/mutate', reviewHandler(deps, audit, 'enforce'));
+  app.post('/audit', reviewHandler(deps, audit, 'audit'));
 }

@@ -3,7 +3,7 @@ import type { AppDependencies } from './app-dependencies.js';
 
 /**
  * GET /healthz: the process serves (liveness). GET /readyz: ready to take reviews (the cluster caches have
- * synced, or co-location is off or degraded and says why in the detail); 503 while not.
+ * synced, or co-location is off or degraded and says why in the detail); 503 while not. GET /metrics: Prometheus.
  */
 export function registerHealthRoutes(app: FastifyInstance, deps: AppDependencies): void {
   app.get('/healthz', async (_request, reply) => reply.send({ status: 'ok' }));
@@ -11,8 +11,5 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDependencies
     const { ready, detail } = deps.readiness();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...detail });
   });
-  app.get('/metrics', async (_request, reply) => {
-    const text = await deps.metrics.render();
-    return reply.type(deps.metrics.contentType).send(text);
-  });
+  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(deps.metrics.render()));
 }

@@ -1,0 +1,40 @@
+import type { ClosedLabel } from './closed-label.js';
+import { LabelSpace } from './label-space.js';
+import { familyHeader, labelText, sampleLine, checkMetricName, type MetricFamily } from './prometheus-text.js';
+
+/**
+ * A counter over closed labels, one number per label combination. Counting is an array increment; the text is
+ * built only when /metrics is scraped. A series appears once it has been counted (as with prom-client): a
+ * dashboard sees the combinations that happen, not every product of the label sets at 0.
+ */
+export class LabelledCounter {
+  readonly family: MetricFamily;
+  private readonly space: LabelSpace;
+  private readonly values: Float64Array;
+
+  constructor(family: { readonly name: string; readonly help: string }, labels: readonly ClosedLabel[]) {
+    this.family = { name: checkMetricName(family.name), help: family.help, type: 'counter' };
+    this.space = new LabelSpace(labels);
+    this.values = new Float64Array(this.space.size);
+  }
+
+  /** The slot of a label combination: each label's `indexOf`, in the order the labels were given. */
+  slot(index0 = 0, index1 = 0, index2 = 0, index3 = 0): number {
+    return this.space.slot(index0, index1, index2, index3);
+  }
+
+  /** Adds `amount` (positive: counters only go up) to the series at `slot`. */
+  add(slot: number, amount = 1): void {
+    this.values[slot]! += amount;
+  }
+
+  /** The family's exposition text. */
+  render(): string {
+    let text = familyHeader(this.family);
+    for (let slot = 0; slot < this.values.length; slot++) {
+      const value = this.values[slot]!;
+      if (value !== 0) text += sampleLine(this.family.name, labelText(this.space.labelsOf(slot)), value);
+    }
+    return text;
+  }
+}
