@@ -1,25 +1,30 @@
 import { pino, type Logger } from 'pino';
+import { BatchedLineWriter } from '../logging/batched-line-writer.js';
 import { serverSettings } from '../config/server-settings.js';
 import { startServer } from '../server.js';
 
 /**
- * Log lines go to stdout in batches of at least this many bytes (about fifteen audit lines), written by a libuv
- * worker thread (`sync: false`: a stalled log pipe never blocks the event loop). On a one-core pod each write
- * hands over to that thread and back: under saturation, line-by-line writes made a review cost ~15-20 µs more than
- * with no audit line, these batches ~7-9 µs (bench/README.md, "Findings"). The limit must stay below
- * sonic-boom's maxWrite (16 KiB).
+ * Log lines go to stdout in batches of at least this many bytes (about fifteen audit lines), written by libuv's
+ * thread pool: on a one-core pod each write hands over to that thread and back, so line-by-line writes made a
+ * review cost ~15-20 µs more than with no audit line (bench/README.md, "Findings").
  */
 const LOG_BATCH_BYTES = 12 * 1024;
 
 /** A partial batch is written after at most this long, so the audit line of a lone review shows up promptly. */
 const LOG_FLUSH_INTERVAL_MS = 1000;
 
+/** Log bytes kept while stdout does not take them (a stalled pipe); beyond that lines are dropped and counted. */
+const LOG_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
 /** How long exiting waits for buffered log lines to be written. */
 const LOG_FLUSH_TIMEOUT_MS = 2000;
 
-/** The production logger: JSON lines on stdout, batched asynchronously; pino writes what is left on exit. */
+/** The production logger: JSON lines on stdout, batched, written off the event loop; what is left is written on exit. */
 function serverLogger(level: string): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+  const destination = new BatchedLineWriter({
+    fd: 1, batchBytes: LOG_BATCH_BYTES, flushIntervalMs: LOG_FLUSH_INTERVAL_MS, maxPendingBytes: LOG_MAX_PENDING_BYTES,
+  });
+  process.on('exit', () => destination.flushSync());
   return pino({ level, base: { service: 'workspace-storage-webhook' } }, destination);
 }
 
