@@ -104,8 +104,10 @@ async function run() {
       await sleep(50);
     }
     const webhookSyncMs = Math.round(performance.now() - spawned);
-    await sleep(2000);
     const webhookRssSynced = rssBytes(webhook.pid);
+    // Settled: after the collection the server runs 1 s after its last large list, and V8 returning the pages.
+    await sleep(10_000);
+    const webhookRssSettled = rssBytes(webhook.pid);
 
     // Pod creations in four set-ups: no webhook; the floor server registered (what calling any webhook costs
     // the API server); this webhook on /audit (the full decision, no patch); this webhook on /mutate (the
@@ -152,14 +154,14 @@ async function run() {
       seed: created,
       cacheHolder: holder,
       webhook: {
-        syncMs: webhookSyncMs, rssSyncedBytes: webhookRssSynced, rssAfterPodsBytes: webhookRssAfterPods,
+        syncMs: webhookSyncMs, rssSyncedBytes: webhookRssSynced, rssSettledBytes: webhookRssSettled, rssAfterPodsBytes: webhookRssAfterPods,
         caches: Object.fromEntries(cacheCounts),
       },
       pods,
     };
     result.targets = [
-      check(`webhook RSS with ${settings.workspaces} workspaces cached < 120 MB`, Math.round(Math.max(webhookRssSynced, webhookRssAfterPods) / 1048576 * 10) / 10, 120, 'MB'),
-      check(`cache-holder RSS with ${settings.workspaces} workspaces < 120 MB`, Math.round(holder.rssAfterSyncBytes / 1048576 * 10) / 10, 120, 'MB'),
+      check(`webhook RSS with ${settings.workspaces} workspaces cached < 120 MB (settled, after pods)`, Math.round(Math.max(webhookRssSettled, webhookRssAfterPods) / 1048576 * 10) / 10, 120, 'MB'),
+      check(`cache-holder RSS with ${settings.workspaces} workspaces < 120 MB (settled)`, Math.round(holder.rssSettledBytes / 1048576 * 10) / 10, 120, 'MB'),
       check('one affinity decision (decide() with caches) < 50 µs', holder.decide.withCachesMicros, 50, 'µs'),
     ];
     result.table = describe(result);
@@ -184,10 +186,10 @@ function describe(result) {
     ['seed (API server)', `${result.seed.objects} objects in ${result.seed.seconds} s (${result.seed.perSecond}/s)`],
     ['cache holder: list+watch to synced', `${holder.syncMs} ms wall, ${holder.syncCpuMs} ms CPU`],
     ['cache holder: objects', Object.entries(holder.caches).map(([name, n]) => `${name.split('.')[0]} ${n}`).join(', ')],
-    ['cache holder: RSS / heap after GC', `${mb(holder.rssAfterSyncBytes)} MB / ${mb(holder.afterGc.heapUsedBytes)} MB`],
+    ['cache holder: RSS at sync / settled', `${mb(holder.rssAfterSyncBytes)} MB / ${mb(holder.rssSettledBytes)} MB (live heap ${mb(holder.afterGc.heapUsedBytes)} MB)`],
     ['decide(), pod with Longhorn PVC', `${holder.decide.withCachesMicros} µs (co-location off: ${holder.decide.coLocationOffMicros} µs; affinity part ${holder.decide.affinityMicros} µs)`],
     ['webhook: start to caches synced', `${webhook.syncMs} ms`],
-    ['webhook RSS: synced / after pods', `${mb(webhook.rssSyncedBytes)} MB / ${mb(webhook.rssAfterPodsBytes)} MB`],
+    ['webhook RSS: at sync / settled / after pods', `${mb(webhook.rssSyncedBytes)} MB / ${mb(webhook.rssSettledBytes)} MB / ${mb(webhook.rssAfterPodsBytes)} MB`],
     ...pods.map((p) => [
       `pods, ${p.setup}`,
       `one at a time: p50 ${ms(p.latency.latency.p50)} ms (+${ms(p.addedMedianMs)}), p99 ${ms(p.latency.latency.p99)} ms; ${s.podConcurrency} at a time: ${p.throughput.perSecond}/s`,

@@ -1,6 +1,21 @@
 // Settings shared by bench/run.js and bench/cluster-scale.js.
+import { readFileSync } from 'node:fs';
 
-/** Extra node options for the webhook process (BENCH_WEBHOOK_NODE_OPTIONS, space-separated), to try runtime flags. */
+/** The NODE_OPTIONS the container image runs the webhook with (its Dockerfile's `ENV NODE_OPTIONS=...`). */
+function imageNodeOptions() {
+  try {
+    const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+    const match = /^\s*ENV\s.*\bNODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(dockerfile);
+    return match ? (match[1] ?? match[2]) : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Node options for the webhook process, space-separated: BENCH_WEBHOOK_NODE_OPTIONS to try runtime flags, else
+ * the image's own NODE_OPTIONS, so the numbers are those of the webhook as it is deployed.
+ */
 export function webhookNodeOptions() {
-  return (process.env.BENCH_WEBHOOK_NODE_OPTIONS ?? '').split(' ').filter((option) => option !== '');
+  return (process.env.BENCH_WEBHOOK_NODE_OPTIONS ?? imageNodeOptions()).split(' ').filter((option) => option !== '');
 }

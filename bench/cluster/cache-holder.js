@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { pino } from 'pino';
 import { loadClusterAccess } from '../../dist/cluster/cluster-access.js';
+import { collectAfterLargeLists } from '../../dist/cluster/collect-after-lists.js';
 import { startInformerClusterFacts } from '../../dist/cluster/informer-cluster-facts.js';
 import { OffClusterFacts } from '../../dist/cluster/off-cluster-facts.js';
 import { parseConfig } from '../../dist/config/parse-config.js';
@@ -16,6 +17,8 @@ import { rssBytes } from '../processes.js';
 import { LONGHORN_NAMESPACE, workspacePod } from './objects.js';
 
 const gc = globalThis.gc ?? (() => {});
+/** How long after sync the settled RSS is read. */
+const SETTLE_MS = 10_000;
 const cpuMicros = (since) => {
   const used = process.cpuUsage(since);
   return used.user + used.system;
@@ -27,12 +30,17 @@ const started = performance.now();
 const cpuStart = process.cpuUsage();
 const access = await loadClusterAccess({ env: { KUBECONFIG: process.env.KUBECONFIG }, homeDir: '/nonexistent' });
 if (!access.ok) throw new Error(`no cluster access: ${access.reason}`);
-const facts = startInformerClusterFacts(access.access, { longhornNamespace: LONGHORN_NAMESPACE, logger: pino({ level: 'warn' }) });
+// As the server runs them (src/cluster/start-cluster-facts.ts): a full collection after large lists.
+const logger = pino({ level: 'warn' });
+const facts = startInformerClusterFacts(access.access, { longhornNamespace: LONGHORN_NAMESPACE, logger, onListed: collectAfterLargeLists(logger) });
 const status = await facts.waitForSync(600_000);
 const syncMs = performance.now() - started;
 const syncCpuMs = cpuMicros(cpuStart) / 1000;
 const caches = Object.fromEntries(facts.details().caches.map((cache) => [cache.name, cache.objects]));
 const rssAfterSync = rssBytes(process.pid);
+// Settled: after the post-list collection (1 s after the last list) and V8 returning the freed pages.
+await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+const rssSettled = rssBytes(process.pid);
 gc();
 gc();
 const memory = process.memoryUsage();
@@ -75,6 +83,7 @@ process.stdout.write(`${JSON.stringify({
   caches,
   rssBeforeSyncBytes: rssBeforeSync,
   rssAfterSyncBytes: rssAfterSync,
+  rssSettledBytes: rssSettled,
   afterGc,
   decide: {
     rounds,

@@ -35,6 +35,8 @@ export interface InformerClusterFactsOptions {
   readonly pageSize?: number;
   /** Server-side watch duration in seconds (default random 300..600). */
   readonly watchTimeoutSeconds?: () => number;
+  /** Called after every complete list of any cache with the number of objects it held. */
+  readonly onListed?: (objects: number) => void;
 }
 
 /** The /readyz report: overall status and one entry per cache. */
@@ -64,7 +66,7 @@ export class InformerClusterFacts implements ClusterFacts {
   private readonly waiters = new Set<{ readonly check: () => void; readonly finish: () => void }>();
 
   constructor(options: InformerClusterFactsOptions) {
-    const { transport, logger, backoff, pageSize, watchTimeoutSeconds } = options;
+    const { transport, logger, backoff, pageSize, watchTimeoutSeconds, onListed } = options;
     const common = {
       transport,
       logger,
@@ -74,6 +76,7 @@ export class InformerClusterFacts implements ClusterFacts {
       // One list at a time across the four caches: see list-gate.ts.
       listGate: new ListGate(),
       onChange: () => this.wakeWaiters(),
+      onListed,
     };
     this.claimsReflector = new Reflector({
       ...common,

@@ -31,6 +31,8 @@ export interface ReflectorOptions<F> {
   readonly minHealthyWatchMs?: number;
   /** Called whenever `synced` or the problem changes (to wake up sync waiters). */
   readonly onChange?: () => void;
+  /** Called after every complete list (the first and each relist) with the number of objects it held. */
+  readonly onListed?: (objects: number) => void;
   readonly now?: () => number;
 }
 
@@ -204,6 +206,7 @@ export class Reflector<F> {
     this.synced = true;
     this.recover(this.lists === 1 ? 'synced' : 'relisted');
     if (!wasSynced) this.options.onChange?.();
+    this.options.onListed?.(entries.length);
   }
 
   /**

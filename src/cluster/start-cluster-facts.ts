@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config-types.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import type { CacheState } from '../metrics/webhook-metrics.js';
+import { collectAfterLargeLists } from './collect-after-lists.js';
 import { loadClusterAccess, type ClusterAccessEnvironment } from './cluster-access.js';
 import { startInformerClusterFacts, type ClusterFactsDetails } from './informer-cluster-facts.js';
 import { OffClusterFacts } from './off-cluster-facts.js';
@@ -35,7 +36,9 @@ export async function startClusterFacts(
   const result = await loadClusterAccess(environment);
   if (!result.ok) return off(result.reason);
   logger.info({ source: result.access.source, server: result.access.server }, 'co-location on: watching PVCs, PVs, Nodes, Longhorn replicas');
-  const facts = startInformerClusterFacts(result.access, { longhornNamespace: config.affinity.longhornNamespace, logger });
+  const facts = startInformerClusterFacts(result.access, {
+    longhornNamespace: config.affinity.longhornNamespace, logger, onListed: collectAfterLargeLists(logger),
+  });
   return {
     facts,
     details: () => facts.details(),

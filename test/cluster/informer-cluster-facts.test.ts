@@ -71,6 +71,25 @@ describe('InformerClusterFacts over a scripted API server', () => {
     expect(details.caches.every((cache) => cache.lastError === undefined && cache.lastSyncTime !== undefined)).toBe(true);
   });
 
+  it('reports every complete list with its object count (the first and each relist)', async () => {
+    const api = new FakeApi();
+    seedWorkspace(api);
+    const listed: number[] = [];
+    const facts = new InformerClusterFacts({
+      transport: api, longhornNamespace: 'longhorn-system', logger: memoryLogger().logger, backoff: FAST, pageSize: 2,
+      watchTimeoutSeconds: () => 300, onListed: (objects) => listed.push(objects),
+    });
+    running.push(facts);
+    await facts.start().waitForSync(5_000);
+    expect([...listed].sort()).toEqual([2, 2, 3, 3]); // PVCs, PVs, nodes, replicas
+    const nodes = api.collection(PATHS.nodes);
+    nodes.dropWatches();
+    nodes.putSilently(objects.node('node-d', true));
+    nodes.compact(); // the next watch gets 410 Gone: a relist, which sees the new node
+    await waitFor(() => expect(listed).toHaveLength(5));
+    expect(listed[4]).toBe(4);
+  });
+
   it('follows watch events: replica moved, scheduled, deleted; node NotReady and cordoned; PVC bound', async () => {
     const { facts, replicas, nodes, claims } = setup(seedWorkspace);
     await facts.start().waitForSync(5_000);
