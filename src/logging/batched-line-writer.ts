@@ -9,8 +9,9 @@ export interface BatchedLineWriterOptions {
   /** A partial batch is written after at most this long, so a lone line shows up promptly. */
   readonly flushIntervalMs: number;
   /**
-   * Bytes that may wait while the descriptor does not take them (a stalled log pipe); beyond that lines are
-   * dropped and counted, and a line saying how many is written once the pipe moves again.
+   * Bytes that may wait while the descriptor does not take them (a stalled log pipe; counted in UTF-16 units,
+   * close enough for a bound); beyond that lines are dropped and counted, and a line saying how many is written
+   * once the pipe moves again.
    */
   readonly maxPendingBytes: number;
 }
@@ -43,12 +44,12 @@ export class BatchedLineWriter {
 
   /** Queues one line (pino passes it with its newline). Returns true, as a stream that never asks to wait. */
   write(line: string): boolean {
-    const bytes = Buffer.byteLength(line);
-    if (this.length + bytes > this.options.maxPendingBytes) {
+    if (this.length + line.length > this.options.maxPendingBytes) {
       this.dropped++;
       return true;
     }
-    if (this.length + bytes > this.batch.length) this.grow(this.length + bytes);
+    // Room for the worst case (3 UTF-8 bytes per UTF-16 unit) instead of measuring the line first: one pass, not two.
+    if (this.length + line.length * 3 > this.batch.length) this.grow(this.length + line.length * 3);
     this.length += this.batch.write(line, this.length);
     if (this.length >= this.options.batchBytes) this.startWrite();
     return true;
