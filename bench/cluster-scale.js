@@ -23,17 +23,11 @@ import { loadHarness } from './cluster/harness.js';
 import { seed } from './cluster/seed.js';
 import { freePort, httpsGet, pinSelf, rssBytes, startFloor, startWebhook } from './processes.js';
 import { mb, table } from './report.js';
-import { webhookNodeOptions } from './settings.js';
+import { envNumber, webhookNodeOptions } from './settings.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const json = process.argv.includes('--json');
 const log = (message) => process.stderr.write(`bench cluster: ${message}\n`);
-
-function envNumber(name, fallback) {
-  const value = Number(process.env[name] || fallback);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-  return value;
-}
 
 const settings = {
   workspaces: envNumber('BENCH_WORKSPACES', 10_000),

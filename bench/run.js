@@ -13,20 +13,12 @@ import { openLoop } from './open-loop.js';
 import { cpuSeconds, freePort, httpsGet, httpsPost, pinSelf, rssBytes, startFloor, startWebhook } from './processes.js';
 import { httpTable, mb, table } from './report.js';
 import { benchReviews } from './reviews.js';
-import { webhookNodeOptions } from './settings.js';
+import { envNumber, webhookNodeOptions } from './settings.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
 const SERVER_CORE = 0;
 const LOADGEN_CORE = 1;
-
-function envNumber(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}="${raw}" must be a non-negative number`);
-  return value;
-}
 
 const settings = {
   seconds: envNumber('BENCH_SECONDS', 10),

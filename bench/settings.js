@@ -1,6 +1,15 @@
 // Settings shared by bench/run.js and bench/cluster-scale.js.
 import { readFileSync } from 'node:fs';
 
+/** A non-negative number from the environment variable `name`, or `fallback` when it is unset or empty. */
+export function envNumber(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}="${raw}" must be a non-negative number`);
+  return value;
+}
+
 /** The NODE_OPTIONS the container image runs the webhook with (its Dockerfile's `ENV NODE_OPTIONS=...`). */
 function imageNodeOptions() {
   try {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config-types.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import { decide } from '../core/decide.js';
-import type { Decision, MutationType } from '../core/decision-types.js';
+import { distinctMutationTypes, type Decision, type MutationType } from '../core/decision-types.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AdmissionResponse, AdmissionReviewAnswer, DecodedReview, ReviewMode } from './review-types.js';
 import { warningText, warningTexts } from './warning-text.js';
@@ -74,18 +74,11 @@ function recordOf(
     outcome,
     reason,
     operations: decision ? decision.operations.map(({ op, path }) => ({ op, path })) : [],
-    mutationTypes: decision ? mutationTypes(decision) : [],
+    mutationTypes: decision ? distinctMutationTypes(decision.mutations) : [],
     warnings: decision ? decision.warnings : [],
     notes: decision ? decision.notes : [],
     durationMs: 0,
   };
-}
-
-/** The distinct mutation types, in order of first appearance. */
-function mutationTypes(decision: Decision): MutationType[] {
-  const types: MutationType[] = [];
-  for (const mutation of decision.mutations) if (!types.includes(mutation.type)) types.push(mutation.type);
-  return types;
 }
 
 function fromDecision(review: DecodedReview, mode: ReviewMode, decision: Decision): ReviewResult {

@@ -20,7 +20,6 @@ export function collectAfterLargeLists(logger: Logger, collect: () => boolean = 
     if (objects < MIN_OBJECTS) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
-      timer = undefined;
       const before = process.memoryUsage();
       const started = performance.now();
       if (!collect()) return;

@@ -3,8 +3,8 @@ import type { AdmissionInput } from './admission-input.js';
 import type { ClusterFacts } from './cluster-facts.js';
 import { findCoLocation } from './co-location.js';
 import { planContainerStorage } from './container-storage-plan.js';
-import type { Decision, Mutation, MutationType, PlanResult } from './decision-types.js';
-import { EMPTY_PLAN } from './decision-types.js';
+import type { Decision, Mutation, PlanResult } from './decision-types.js';
+import { distinctMutationTypes, EMPTY_PLAN } from './decision-types.js';
 import type { PersistentVolumeClaim, Pod } from './kube-types.js';
 import { nodeAffinityOperations } from './node-affinity-patch.js';
 import { PodPatchBuilder } from './pod-patch-builder.js';
@@ -34,9 +34,7 @@ function fromPlans(plans: readonly PlanResult[], what: string): Decision {
   const warnings = gather(plans, (plan) => plan.warnings);
   const notes = gather(plans, (plan) => plan.notes);
   const mutated = operations.length > 0;
-  const types: MutationType[] = [];
-  for (const mutation of mutations) if (!types.includes(mutation.type)) types.push(mutation.type);
-  const reason = mutated ? `${what}: ${types.join(', ')}` : `${what}: nothing to change`;
+  const reason = mutated ? `${what}: ${distinctMutationTypes(mutations).join(', ')}` : `${what}: nothing to change`;
   return { outcome: mutated ? 'mutated' : 'unchanged', reason, operations, mutations, warnings, notes };
 }
 

@@ -33,5 +33,12 @@ export interface Decision {
   readonly notes: readonly string[];
 }
 
+/** The distinct mutation types of `mutations`, in order of first appearance. */
+export function distinctMutationTypes(mutations: readonly Mutation[]): MutationType[] {
+  const types: MutationType[] = [];
+  for (const mutation of mutations) if (!types.includes(mutation.type)) types.push(mutation.type);
+  return types;
+}
+
 /** A plan result with nothing in it. */
 export const EMPTY_PLAN: PlanResult = Object.freeze({ operations: [], mutations: [], warnings: [], notes: [] });

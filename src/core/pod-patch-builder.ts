@@ -50,10 +50,6 @@ export class PodPatchBuilder {
     return false;
   }
 
-  /** Whether the builder has anything to add. */
-  get isEmpty(): boolean {
-    return this.volumes.length === 0 && this.mounts.length === 0;
-  }
 
   /** The operations, volumes first so that no mount ever names a volume that is not there yet. */
   operations(): PatchOperation[] {

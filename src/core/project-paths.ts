@@ -10,20 +10,10 @@ export interface ProjectPaths {
 }
 
 /**
- * The project paths for a pod: the annotation's comma-separated absolute paths when the annotation is present
- * (an empty value means "no projects", an explicit opt-out), the configured ones otherwise. Entries that are
- * not clean absolute paths are dropped with a problem the caller turns into a warning.
+ * The project paths named by a value of {@link PROJECTS_ANNOTATION} (comma-separated absolute paths; an empty value
+ * means "no projects", an explicit opt-out), distinct and normalized, in order. Entries that are not clean absolute
+ * paths are dropped with a problem the caller turns into a warning.
  */
-export function projectPathsFor(
-  annotations: Readonly<Record<string, unknown>> | undefined,
-  configured: readonly string[],
-): ProjectPaths {
-  const value = annotations?.[PROJECTS_ANNOTATION];
-  if (typeof value !== 'string') return { paths: configured, problems: [] };
-  return parseProjectsAnnotation(value);
-}
-
-/** The project paths named by a value of {@link PROJECTS_ANNOTATION}, distinct and normalized, in order. */
 export function parseProjectsAnnotation(value: string): ProjectPaths {
   const paths: string[] = [];
   const problems: string[] = [];

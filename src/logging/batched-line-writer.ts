@@ -30,8 +30,8 @@ export class BatchedLineWriter {
   /** The buffer of the last finished write, reused for the next batch (two buffers take turns). */
   private spare: Buffer | undefined;
   private length = 0;
-  /** Bytes handed to fs.write and not yet written (0 when no write is in flight). */
-  private inFlight = 0;
+  /** Whether a batch is with fs.write (its buffer is not to be touched until the callback). */
+  private writing = false;
   private dropped = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -48,16 +48,14 @@ export class BatchedLineWriter {
       this.dropped++;
       return true;
     }
-    // Room for the worst case (3 UTF-8 bytes per UTF-16 unit) instead of measuring the line first: one pass, not two.
-    if (this.length + line.length * 3 > this.batch.length) this.grow(this.length + line.length * 3);
-    this.length += this.batch.write(line, this.length);
+    this.append(line);
     if (this.length >= this.options.batchBytes) this.startWrite();
     return true;
   }
 
   /** Calls `callback` once every line queued so far has been written (or could not be). */
   flush(callback: () => void = () => {}): void {
-    if (this.length === 0 && this.inFlight === 0) {
+    if (this.length === 0 && !this.writing) {
       callback();
       return;
     }
@@ -68,7 +66,7 @@ export class BatchedLineWriter {
   /** Writes what is queued synchronously (process exit); a write still in flight finishes on its own. */
   flushSync(): void {
     clearInterval(this.timer);
-    if (this.inFlight > 0) return; // its buffer is in use; whatever follows it is lost only on a hard exit
+    if (this.writing) return; // its buffer is in use; whatever follows it is lost only on a hard exit
     this.noteDropped();
     let offset = 0;
     try {
@@ -79,23 +77,27 @@ export class BatchedLineWriter {
     this.length = 0;
   }
 
-  private grow(needed: number): void {
-    const bigger = Buffer.allocUnsafe(Math.max(needed, this.batch.length * 2));
-    this.batch.copy(bigger, 0, 0, this.length);
-    this.batch = bigger;
+  /** Encodes `text` at the end of the batch, growing it when needed. */
+  private append(text: string): void {
+    // Room for the worst case (3 UTF-8 bytes per UTF-16 unit) instead of measuring the text first: one pass, not two.
+    const needed = this.length + text.length * 3;
+    if (needed > this.batch.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(needed, this.batch.length * 2));
+      this.batch.copy(bigger, 0, 0, this.length);
+      this.batch = bigger;
+    }
+    this.length += this.batch.write(text, this.length);
   }
 
   /** After a stall: one line (JSON, pino-like) saying how many lines were dropped. */
   private noteDropped(): void {
     if (this.dropped === 0) return;
-    const note = `{"level":40,"time":${Date.now()},"msg":"log lines dropped: the log pipe did not take them","dropped":${this.dropped}}\n`;
+    this.append(`{"level":40,"time":${Date.now()},"msg":"log lines dropped: the log pipe did not take them","dropped":${this.dropped}}\n`);
     this.dropped = 0;
-    if (this.length + Buffer.byteLength(note) > this.batch.length) this.grow(this.length + Buffer.byteLength(note));
-    this.length += this.batch.write(note, this.length);
   }
 
   private startWrite(): void {
-    if (this.inFlight > 0) return;
+    if (this.writing) return;
     this.noteDropped();
     if (this.length === 0) {
       this.settle();
@@ -107,7 +109,7 @@ export class BatchedLineWriter {
     this.batch = this.spare ?? Buffer.allocUnsafe(this.options.batchBytes * 2);
     this.spare = undefined;
     this.length = 0;
-    this.inFlight = length;
+    this.writing = true;
     this.writeFrom(full, 0, length);
   }
 
@@ -123,7 +125,7 @@ export class BatchedLineWriter {
         this.writeFrom(buffer, next, end);
         return;
       }
-      this.inFlight = 0;
+      this.writing = false;
       if (buffer.length === this.options.batchBytes * 2) this.spare = buffer; // a grown one is let go
       if (this.length >= this.options.batchBytes || this.waiting.length > 0) this.startWrite();
     });

@@ -7,7 +7,7 @@ import { decide } from '../../src/core/decide.js';
 import type { Decision } from '../../src/core/decision-types.js';
 import type { Pod } from '../../src/core/kube-types.js';
 import { isAncestorPath, joinPath, normalizeMountPath } from '../../src/core/mount-path.js';
-import { projectPathsFor } from '../../src/core/project-paths.js';
+import { parseProjectsAnnotation, PROJECTS_ANNOTATION } from '../../src/core/project-paths.js';
 import { podRuleViolations } from '../support/api-rules.js';
 import { createInput } from '../support/fixtures.js';
 import { buildFacts, factsPlan, type FactsPlan } from './generators/cluster-facts-arbitrary.js';
@@ -94,7 +94,8 @@ describe('patches for generated valid workspace pods', () => {
   it('mount every tmpfs target in every container that mounts a volume above it', () => {
     fc.assert(fc.property(cases, ({ pod, patched, config, decision }) => {
       if (decision.outcome === 'skipped') return;
-      const { paths } = projectPathsFor(pod.metadata?.annotations, config.tmpfs.projects);
+      const annotation = pod.metadata?.annotations?.[PROJECTS_ANNOTATION];
+      const paths = typeof annotation === 'string' ? parseProjectsAnnotation(annotation).paths : config.tmpfs.projects;
       for (const target of paths.flatMap((project) => config.tmpfs.dirs.map((dir) => joinPath(project, dir.name)))) {
         patched.spec?.containers?.forEach((container, index) => {
           const original = (pod.spec?.containers?.[index]?.volumeMounts ?? []).map((mount) => normalizeMountPath(mount.mountPath));
