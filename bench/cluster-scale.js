@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ApiClient, paths } from './cluster/api-client.js';
-import { createPods, isMutated, waitForWebhook, webhookConfiguration } from './cluster/pods.js';
+import { createPods, createPodsInTurn, isMutated, waitForWebhook, webhookConfiguration } from './cluster/pods.js';
 import { loadHarness } from './cluster/harness.js';
 import { seed } from './cluster/seed.js';
 import { freePort, httpsGet, pinSelf, rssBytes, startFloor, startWebhook } from './processes.js';
@@ -37,6 +37,24 @@ const settings = {
   podConcurrency: envNumber('BENCH_POD_CONCURRENCY', 4),
   seedConcurrency: envNumber('BENCH_SEED_CONCURRENCY', 16),
 };
+
+/** Label on each workspace namespace naming the pod-creation set-up it belongs to. */
+const SETUP_LABEL = 'bench.wsw.dev/set-up';
+
+/**
+ * Deals the workspace namespaces out to the set-ups in turn (labelling each with SETUP_LABEL) and resolves with
+ * each set-up's workspaces.
+ */
+async function dealNamespaces(api, workspaces, setups) {
+  const namespaces = [...new Set(workspaces.map((ws) => ws.namespace))];
+  if (namespaces.length < setups.length) throw new Error(`${namespaces.length} workspace namespaces for ${setups.length} set-ups`);
+  const setupOf = new Map(namespaces.map((name, i) => [name, i % setups.length]));
+  for (const [name, index] of setupOf) {
+    const patched = await api.call('PATCH', `${paths.namespaces}/${name}`, { metadata: { labels: { [SETUP_LABEL]: setups[index].key } } }, 'application/merge-patch+json');
+    if (patched.status !== 200) throw new Error(`labelling namespace ${name}: ${patched.status} ${patched.text.slice(0, 200)}`);
+  }
+  return setups.map((_, index) => workspaces.filter((ws) => setupOf.get(ws.namespace) === index));
+}
 
 /** Runs the cache holder pinned to core 0 and returns its JSON report. */
 function runCacheHolder(kubeconfig, claimsFile) {
@@ -105,35 +123,36 @@ async function run() {
 
     // Pod creations in four set-ups: no webhook; the floor server registered (what calling any webhook costs
     // the API server); this webhook on /audit (the full decision, no patch); this webhook on /mutate (the
-    // patch, which the API server must apply and re-validate). Each: one at a time for latency, then
-    // BENCH_POD_CONCURRENCY at a time for creations per second.
+    // patch, which the API server must apply and re-validate). All four run at once: the workspace namespaces
+    // are dealt out to the set-ups by a label, each webhook configuration selects its own, and the pods for
+    // latency are created one at a time taking turns between the set-ups, so drift on the machine (etcd, the API
+    // server's own GC, other work) weighs on all four alike. Then, per set-up, BENCH_POD_CONCURRENCY at a time
+    // for creations per second.
     const floor = await startFloor({ core: 0, port: await freePort(), certDir });
     const setups = [
-      { name: 'no webhook' },
-      { name: 'floor webhook (no-op)', config: 'bench-floor', url: `https://127.0.0.1:${floor.port}/mutate` },
-      { name: 'this webhook, /audit', config: 'bench-audit', url: `https://127.0.0.1:${webhook.port}/audit`, mode: 'audit' },
-      { name: 'this webhook, /mutate', config: 'bench-mutate', url: `https://127.0.0.1:${webhook.port}/mutate`, mode: 'mutate' },
+      { name: 'no webhook', key: 'none' },
+      { name: 'floor webhook (no-op)', key: 'floor', url: `https://127.0.0.1:${floor.port}/mutate` },
+      { name: 'this webhook, /audit', key: 'audit', url: `https://127.0.0.1:${webhook.port}/audit`, mode: 'audit' },
+      { name: 'this webhook, /mutate', key: 'mutate', url: `https://127.0.0.1:${webhook.port}/mutate`, mode: 'mutate' },
     ];
-    log(`pods: ${settings.podLatencyPods} one at a time and ${settings.pods} ${settings.podConcurrency} at a time, per set-up`);
-    await createPods(api, workspaces, 100, settings.podConcurrency, 'warm');
+    const groups = await dealNamespaces(api, workspaces, setups);
+    for (const setup of setups) {
+      if (setup.url) await api.create(paths.mutatingWebhooks, webhookConfiguration(`bench-${setup.key}`, setup.url, ca.certPem, { [SETUP_LABEL]: setup.key }));
+    }
+    for (const [index, setup] of setups.entries()) if (setup.mode) await waitForWebhook(api, groups[index][0], setup.mode);
+    await sleep(1000); // the floor changes nothing a dry run could show; it was created with the others
+    log(`pods: ${settings.podLatencyPods} one at a time per set-up (taking turns), then ${settings.pods} ${settings.podConcurrency} at a time per set-up`);
+    for (const [index] of setups.entries()) await createPods(api, groups[index], 25, settings.podConcurrency, `w${index}`);
+    const latencies = await createPodsInTurn(api, groups, settings.podLatencyPods, 'one');
     const pods = [];
     for (const [index, setup] of setups.entries()) {
-      if (setup.config) {
-        await api.create(paths.mutatingWebhooks, webhookConfiguration(setup.config, setup.url, ca.certPem));
-        if (setup.mode) await waitForWebhook(api, workspaces[0], setup.mode);
-        else await sleep(3000); // the floor changes nothing a dry run could show
-      }
-      const latency = await createPods(api, workspaces, settings.podLatencyPods, 1, `s${index}-one`);
-      const throughput = await createPods(api, workspaces, settings.pods, settings.podConcurrency, `s${index}-many`);
-      pods.push({ setup: setup.name, latency, throughput });
-      if (setup.config) {
-        await api.call('DELETE', `${paths.mutatingWebhooks}/${setup.config}`);
-        await sleep(3000);
-      }
+      const throughput = await createPods(api, groups[index], settings.pods, settings.podConcurrency, `many${index}`);
+      pods.push({ setup: setup.name, latency: latencies[index], throughput });
     }
     await floor.stop();
-    const mutatedWorkspace = workspaces[1 % workspaces.length];
-    const stored = await api.call('GET', `${paths.pods(mutatedWorkspace.namespace)}/s3-one-1`);
+    const mutateIndex = setups.findIndex((setup) => setup.key === 'mutate');
+    const mutatedWorkspace = groups[mutateIndex][1 % groups[mutateIndex].length];
+    const stored = await api.call('GET', `${paths.pods(mutatedWorkspace.namespace)}/one${mutateIndex}-1`);
     if (!isMutated(stored.json)) throw new Error('a pod created with the webhook registered was not mutated');
     const failures = pods.reduce((sum, p) => sum + p.latency.failures + p.throughput.failures, 0);
     if (failures > 0) throw new Error(`pod creations failed: ${pods.map((p) => p.latency.firstFailure ?? p.throughput.firstFailure).filter(Boolean)[0]}`);

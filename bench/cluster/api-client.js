@@ -10,12 +10,15 @@ export class ApiClient {
     this.agent = new Agent({ keepAlive: true, maxSockets, ca: readFileSync(caFile) });
   }
 
-  /** One request; resolves with status, headers, parsed JSON body (when JSON) and elapsed ms. Never rejects on a status. */
-  call(method, path, body) {
+  /**
+   * One request; resolves with status, headers, parsed JSON body (when JSON) and elapsed ms. Never rejects on a status.
+   * `contentType` is for PATCH (`application/merge-patch+json`).
+   */
+  call(method, path, body, contentType = 'application/json') {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = contentType;
       headers['content-length'] = Buffer.byteLength(payload);
     }
     const started = performance.now();

@@ -28,8 +28,34 @@ export async function createPods(api, workspaces, count, concurrency, prefix) {
   return { pods: count, concurrency, seconds: Math.round(seconds * 100) / 100, perSecond: Math.round((count - failures) / seconds), latency: latencies.summary(), failures, firstFailure };
 }
 
-/** A MutatingWebhookConfiguration named `name` sending pod CREATEs in the benchmark namespaces to `url`. */
-export function webhookConfiguration(name, url, caPem) {
+/**
+ * Creates pods one at a time, taking turns between the groups of workspaces: round r creates pod r of group 0,
+ * then of group 1, and so on. Each group is one set-up (its namespaces are under one webhook configuration), so
+ * whatever else the machine does in a stretch of time weighs on every set-up alike. Resolves with each group's
+ * latency percentiles.
+ */
+export async function createPodsInTurn(api, groups, rounds, prefix) {
+  const results = groups.map(() => ({ latencies: new Latencies(), failures: 0, firstFailure: undefined }));
+  for (let i = 0; i < rounds; i++) {
+    for (const [g, workspaces] of groups.entries()) {
+      const ws = workspaces[i % workspaces.length];
+      const result = await api.call('POST', paths.pods(ws.namespace), workspacePod(ws.namespace, ws.claimName, `${prefix}${g}-${i}`));
+      const into = results[g];
+      if (result.status === 201) into.latencies.add(result.ms);
+      else {
+        into.failures++;
+        into.firstFailure ??= `${result.status} ${result.text.slice(0, 300)}`;
+      }
+    }
+  }
+  return results.map(({ latencies, failures, firstFailure }) => ({ pods: rounds, concurrency: 1, latency: latencies.summary(), failures, firstFailure }));
+}
+
+/**
+ * A MutatingWebhookConfiguration named `name` sending pod CREATEs to `url`, in the benchmark namespaces that carry
+ * every label of `namespaceLabels` too.
+ */
+export function webhookConfiguration(name, url, caPem, namespaceLabels = {}) {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
@@ -38,7 +64,7 @@ export function webhookConfiguration(name, url, caPem) {
       name: `${name}.bench.wsw.dev`,
       clientConfig: { url, caBundle: Buffer.from(caPem).toString('base64') },
       rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-      namespaceSelector: { matchLabels: { [BENCH_NAMESPACE_LABEL]: 'true' } },
+      namespaceSelector: { matchLabels: { [BENCH_NAMESPACE_LABEL]: 'true', ...namespaceLabels } },
       sideEffects: 'None',
       admissionReviewVersions: ['v1'],
       failurePolicy: 'Fail',
