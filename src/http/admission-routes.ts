@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerReview, type ReviewRecord } from '../admission/answer-review.js';
 import { decodeReview, isReviewProblem } from '../admission/decode-review.js';
+import { encodeAnswer } from '../admission/encode-answer.js';
 import type { ReviewMode } from '../admission/review-types.js';
 import { AuditLog } from '../logging/audit-log.js';
 import type { AppDependencies } from './app-dependencies.js';
@@ -27,7 +28,7 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode)
       return;
     }
     const { answer, record, error } = answerReview(review, mode, deps.config, deps.facts);
-    const payload = JSON.stringify(answer);
+    const payload = encodeAnswer(answer);
     const seconds = (performance.now() - started) / 1000;
     record.durationMs = Math.round(seconds * 1e6) / 1e3;
     logRecord(deps, audit, record, error);
