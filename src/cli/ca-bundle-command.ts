@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CertificateFileError } from '../tls/certificate-file-error.js';
 import { parseCertificate } from '../tls/certificate-pair.js';
 import { describeRef, ensureTlsSecret, type SecretRef, type SecretStore } from '../tls/tls-secret.js';
+import { errorText, loadKubeConfig } from './load-kube-config.js';
+import { patchCaBundle } from './patch-ca-bundle.js';
 
 /**
  * `ca-bundle [--apply [--name <configuration>] [--secret <name> ...]]`: prints the base64 `caBundle` of
@@ -350,68 +352,6 @@ async function caBundleFromSecret(
   return ensured.caBundle;
 }
 
-/** Writes `caBundle` into every webhook of the configuration; returns what it did, for stdout. */
-async function patchCaBundle(
-  caBundle: string,
-  name: string,
-  api: {
-    read(): Promise<{ webhooks?: Array<{ name: string; clientConfig: { caBundle?: string } }> }>;
-    patch(operations: object[]): Promise<unknown>;
-    error(error: unknown, verb: 'get' | 'patch'): Error;
-  },
-): Promise<string> {
-  let configuration;
-  try {
-    configuration = await api.read();
-  } catch (error) {
-    throw api.error(error, 'get');
-  }
-  const webhooks = configuration.webhooks ?? [];
-  if (webhooks.length === 0) throw new Error(`mutatingwebhookconfiguration/${name} has no webhooks to patch`);
-
-  const stale = webhooks.flatMap((webhook, index) => (webhook.clientConfig.caBundle === caBundle ? [] : [index]));
-  if (stale.length === 0) return `mutatingwebhookconfiguration/${name}: caBundle already up to date`;
-  // The `test` on each name makes the patch fail rather than write into the wrong webhook if the list changed
-  // between the read and the patch; `add` sets the member whether or not it exists (RFC 6902 4.1).
-  const operations = stale.flatMap((index) => [
-    { op: 'test', path: `/webhooks/${index}/name`, value: webhooks[index]!.name },
-    { op: 'add', path: `/webhooks/${index}/clientConfig/caBundle`, value: caBundle },
-  ]);
-  try {
-    await api.patch(operations);
-  } catch (error) {
-    throw api.error(error, 'patch');
-  }
-  const patched = stale.map((index) => webhooks[index]!.name).join(', ');
-  return `mutatingwebhookconfiguration/${name}: caBundle set on ${patched}`;
-}
-
-/** KUBECONFIG (all files, merged), else ~/.kube/config, else the in-cluster service account. */
-function loadKubeConfig(
-  k8s: typeof import('@kubernetes/client-node'),
-  env: NodeJS.ProcessEnv,
-): import('@kubernetes/client-node').KubeConfig {
-  const kubeConfig = new k8s.KubeConfig();
-  try {
-    const kubeconfigFiles = (env.KUBECONFIG ?? '').split(delimiter).filter((file) => file !== '');
-    if (kubeconfigFiles.length > 0) {
-      // The same merge as loadFromDefault, but honouring the `env` given rather than process.env.
-      const [first, ...rest] = kubeconfigFiles;
-      kubeConfig.loadFromFile(first!);
-      for (const file of rest) {
-        const next = new k8s.KubeConfig();
-        next.loadFromFile(file);
-        kubeConfig.mergeConfig(next);
-      }
-    } else {
-      kubeConfig.loadFromDefault();
-    }
-  } catch (error) {
-    throw new Error(`no cluster access: cannot load the kubeconfig (${errorText(error)})`, { cause: error });
-  }
-  return kubeConfig;
-}
-
 /** The pod's namespace, or undefined outside a pod. */
 async function readPodNamespace(path: string): Promise<string | undefined> {
   try {
@@ -442,11 +382,4 @@ function usageError(io: CommandIo, message: string): number {
 function failure(io: CommandIo, error: unknown): number {
   io.stderr.write(`ca-bundle: ${error instanceof Error ? error.message : String(error)}\n`);
   return 1;
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  // undici puts the socket error (ECONNREFUSED, ENOTFOUND, certificate errors) in `cause`.
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }
