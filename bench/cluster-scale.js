@@ -142,7 +142,7 @@ async function run() {
     for (const [index, setup] of setups.entries()) if (setup.mode) await waitForWebhook(api, groups[index][0], setup.mode);
     await sleep(1000); // the floor changes nothing a dry run could show; it was created with the others
     log(`pods: ${settings.podLatencyPods} one at a time per set-up (taking turns), then ${settings.pods} ${settings.podConcurrency} at a time per set-up`);
-    for (const [index] of setups.entries()) await createPods(api, groups[index], 25, settings.podConcurrency, `w${index}`);
+    for (const [index, group] of groups.entries()) await createPods(api, group, 25, settings.podConcurrency, `w${index}`);
     const latencies = await createPodsInTurn(api, groups, settings.podLatencyPods, 'one');
     const pods = [];
     for (const [index, setup] of setups.entries()) {

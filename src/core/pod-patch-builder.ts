@@ -50,7 +50,6 @@ export class PodPatchBuilder {
     return false;
   }
 
-
   /** The operations, volumes first so that no mount ever names a volume that is not there yet. */
   operations(): PatchOperation[] {
     const operations: PatchOperation[] = [];

@@ -1,6 +1,6 @@
 import type { ClosedLabel } from './closed-label.js';
 import { LabelSpace } from './label-space.js';
-import { familyHeader, labelText, sampleLine, checkMetricName, type MetricFamily } from './prometheus-text.js';
+import { familyHeader, labelText, metricFamily, sampleLine, type MetricFamily } from './prometheus-text.js';
 
 /**
  * A counter over closed labels, one number per label combination. Counting is an array increment; the text is
@@ -13,7 +13,7 @@ export class LabelledCounter {
   private readonly values: Float64Array;
 
   constructor(family: { readonly name: string; readonly help: string }, labels: readonly ClosedLabel[]) {
-    this.family = { name: checkMetricName(family.name), help: family.help, type: 'counter' };
+    this.family = metricFamily(family.name, 'counter', family.help);
     this.space = new LabelSpace(labels);
     this.values = new Float64Array(this.space.size);
   }

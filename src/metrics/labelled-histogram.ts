@@ -1,6 +1,6 @@
 import type { ClosedLabel } from './closed-label.js';
 import { LabelSpace } from './label-space.js';
-import { familyHeader, formatValue, labelText, sampleLine, checkMetricName, type MetricFamily } from './prometheus-text.js';
+import { familyHeader, formatValue, labelText, metricFamily, sampleLine, type MetricFamily } from './prometheus-text.js';
 
 /**
  * A histogram over closed labels. Each observation increments one (non-cumulative) bucket and adds to the sum;
@@ -23,7 +23,7 @@ export class LabelledHistogram {
     /** Upper bounds (inclusive), ascending and finite; `+Inf` is added. */
     bounds: readonly number[],
   ) {
-    this.family = { name: checkMetricName(family.name), help: family.help, type: 'histogram' };
+    this.family = metricFamily(family.name, 'histogram', family.help);
     bounds.forEach((bound, index) => {
       if (!Number.isFinite(bound) || (index > 0 && bound <= bounds[index - 1]!)) throw new Error('histogram bounds must be finite and ascending');
     });

@@ -1,4 +1,4 @@
-import { familyText, type MetricFamily, type MetricType } from './prometheus-text.js';
+import { familyText, metricFamily, type MetricFamily, type MetricType } from './prometheus-text.js';
 
 /**
  * Process and Node runtime metrics, read when /metrics is scraped and at no other time. They replace prom-client's
@@ -15,7 +15,7 @@ export class ProcessMetrics {
   private readonly startTimeSeconds = Math.round(performance.timeOrigin) / 1000;
 
   constructor(prefix: string) {
-    const family = (name: string, type: MetricType, help: string): MetricFamily => ({ name: `${prefix}${name}`, type, help });
+    const family = (name: string, type: MetricType, help: string): MetricFamily => metricFamily(`${prefix}${name}`, type, help);
     this.families = {
       cpuUser: family('process_cpu_user_seconds_total', 'counter', 'Total user CPU time spent in seconds.'),
       cpuSystem: family('process_cpu_system_seconds_total', 'counter', 'Total system CPU time spent in seconds.'),

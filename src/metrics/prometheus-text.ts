@@ -32,6 +32,11 @@ export function checkMetricName(name: string): string {
   return name;
 }
 
+/** A family with its name checked (see checkMetricName). */
+export function metricFamily(name: string, type: MetricType, help: string): MetricFamily {
+  return { name: checkMetricName(name), help, type };
+}
+
 /** Throws unless `name` is a valid label name that is not reserved (`__` prefix) and not `le` (histograms own it). */
 export function checkLabelName(name: string): string {
   if (!LABEL_NAME.test(name) || name.startsWith('__') || name === 'le') throw new Error(`invalid label name ${JSON.stringify(name)}`);

@@ -5,7 +5,7 @@ import { ClosedLabel } from './closed-label.js';
 import { LabelledCounter } from './labelled-counter.js';
 import { LabelledHistogram } from './labelled-histogram.js';
 import { ProcessMetrics } from './process-metrics.js';
-import { CONTENT_TYPE, checkMetricName, familyText, type MetricFamily } from './prometheus-text.js';
+import { CONTENT_TYPE, familyText, metricFamily, type MetricFamily } from './prometheus-text.js';
 
 /** Every metric name starts with this (Prometheus naming: one prefix per exporter, units as suffixes). */
 export const METRIC_PREFIX = 'workspace_storage_webhook_';
@@ -25,7 +25,7 @@ const STATUS_CODE = new ClosedLabel('code', Array.from({ length: 500 }, (_, inde
 
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
 
-const gauge = (name: string, help: string): MetricFamily => ({ name: checkMetricName(`${METRIC_PREFIX}${name}`), help, type: 'gauge' });
+const gauge = (name: string, help: string): MetricFamily => metricFamily(`${METRIC_PREFIX}${name}`, 'gauge', help);
 const CERTIFICATE_EXPIRY = gauge('certificate_expiry_timestamp_seconds', 'notAfter of the serving certificate, Unix time.');
 const CACHE_SYNCED = gauge('cache_synced', 'Whether a cluster cache has completed its initial list (1) or not (0).');
 const CACHE_AGE = gauge('cache_age_seconds', 'Seconds since a cluster cache last heard from the API server.');
