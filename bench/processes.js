@@ -1,10 +1,11 @@
 // Child processes of the benchmark: the real webhook and the floor server, each pinned to a core, and how to
 // read their memory and stop them.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stdoutPipe } from '../test/support/stdout-pipe.ts';
 import { LogSink } from './log-sink.js';
 
 const ROOT = new URL('../', import.meta.url);
@@ -77,14 +78,18 @@ async function waitUntil(what, child, check, timeoutMs = 30_000) {
 
 /**
  * A pinned child process: `taskset -c <core> node <args>`. taskset execs node, so `pid` is node's pid (its RSS
- * and CPU time are the server's). stdout is a pipe when `pipeStdout`, else /dev/null; stderr is inherited.
+ * and CPU time are the server's). stdout is a named pipe read by `stdout` (test/support/stdout-pipe.ts: as a container
+ * runtime hands it over, not Node's socket pair) when `pipeStdout`, else /dev/null; stderr is inherited.
  */
 function startPinned({ core, args, env, pipeStdout = false }) {
-  return spawn('taskset', ['-c', String(core), process.execPath, ...args], {
+  const pipe = pipeStdout ? stdoutPipe() : undefined;
+  const child = spawn('taskset', ['-c', String(core), process.execPath, ...args], {
     cwd: new URL('.', ROOT).pathname,
     env,
-    stdio: ['ignore', pipeStdout ? 'pipe' : 'ignore', 'inherit'],
+    stdio: ['ignore', pipe ? pipe.writeEnd : 'ignore', 'inherit'],
   });
+  if (pipe) closeSync(pipe.writeEnd); // the child has its own copy; the stream ends when the child's closes
+  return { child, stdout: pipe?.stream };
 }
 
 async function stopChild(child, timeoutMs = 20_000) {
@@ -106,8 +111,8 @@ export async function startWebhook({ core, port, certDir, configFile, home, node
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', CERT_DIR: certDir, CONFIG_FILE: configFile, LOG_LEVEL: logLevel, SHUTDOWN_DELAY_SECONDS: '0', HOME: home };
   for (const key of ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'NODE_OPTIONS']) delete env[key];
   Object.assign(env, extraEnv);
-  const child = startPinned({ core, args: [...nodeOptions, main, 'serve'], env, pipeStdout: !discardLogs });
-  const logs = discardLogs ? undefined : new LogSink(child.stdout, { traceGc: nodeOptions.includes('--trace-gc') });
+  const { child, stdout } = startPinned({ core, args: [...nodeOptions, main, 'serve'], env, pipeStdout: !discardLogs });
+  const logs = stdout ? new LogSink(stdout, { traceGc: nodeOptions.includes('--trace-gc') }) : undefined;
   await waitUntil('webhook', child, async () => (await httpsGet(port, '/healthz')).status === 200);
   return { name: 'webhook', pid: child.pid, port, child, logs, stop: () => stopChild(child) };
 }
@@ -116,7 +121,7 @@ export async function startWebhook({ core, port, certDir, configFile, home, node
 export async function startFloor({ core, port, certDir, nodeOptions = [], script = 'bench/floor-server.js' }) {
   const env = { ...process.env, PORT: String(port), CERT_DIR: certDir };
   delete env.NODE_OPTIONS;
-  const child = startPinned({ core, args: [...nodeOptions, script], env });
+  const { child } = startPinned({ core, args: [...nodeOptions, script], env });
   const probe = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'probe' } });
   await waitUntil('floor server', child, async () => {
     try {

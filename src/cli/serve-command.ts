@@ -1,12 +1,12 @@
 import { pino, type Logger } from 'pino';
 import { BatchedLineWriter } from '../logging/batched-line-writer.js';
+import { reopenNonBlocking } from '../logging/reopen-non-blocking.js';
 import { serverSettings } from '../config/server-settings.js';
 import { startServer } from '../server.js';
 
 /**
- * Log lines go to stdout in batches of at least this many bytes (about forty audit lines), written by libuv's
- * thread pool: on a one-core pod each write hands over to that thread and back, so line-by-line writes made a
- * review cost ~15-20 µs more than with no audit line, and 32 KiB batches measured 1-3 µs a review cheaper than
+ * Log lines go to stdout in batches of at least this many bytes (about forty audit lines): line-by-line writes made
+ * a review cost ~15-20 µs more than with no audit line, and 32 KiB batches measured 1-3 µs a review cheaper than
  * 12 KiB ones (bench/README.md, "Findings"). Half a pipe's default capacity (64 KiB).
  */
 const LOG_BATCH_BYTES = 32 * 1024;
@@ -20,10 +20,16 @@ const LOG_MAX_PENDING_BYTES = 16 * 1024 * 1024;
 /** How long exiting waits for buffered log lines to be written. */
 const LOG_FLUSH_TIMEOUT_MS = 2000;
 
-/** The production logger: JSON lines on stdout, batched, written off the event loop; what is left is written on exit. */
+/**
+ * The production logger: JSON lines on stdout, batched, never waiting for the pipe: a pipe (a container's stdout) is
+ * reopened non-blocking and written from the event loop, anything else is written by the thread pool. What is left
+ * is written on exit.
+ */
 function serverLogger(level: string): Logger {
+  const pipe = reopenNonBlocking(1);
   const destination = new BatchedLineWriter({
-    fd: 1, batchBytes: LOG_BATCH_BYTES, flushIntervalMs: LOG_FLUSH_INTERVAL_MS, maxPendingBytes: LOG_MAX_PENDING_BYTES,
+    fd: pipe ?? 1, inline: pipe !== undefined,
+    batchBytes: LOG_BATCH_BYTES, flushIntervalMs: LOG_FLUSH_INTERVAL_MS, maxPendingBytes: LOG_MAX_PENDING_BYTES,
   });
   process.on('exit', () => destination.flushSync());
   return pino({ level, base: { service: 'workspace-storage-webhook' } }, destination);

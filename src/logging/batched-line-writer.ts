@@ -14,12 +14,19 @@ export interface BatchedLineWriterOptions {
    * once the pipe moves again.
    */
   readonly maxPendingBytes: number;
+  /**
+   * `fd` is non-blocking (see {@link reopenNonBlocking}): batches are written from the event loop with one
+   * `writeSync` each, which never waits (a full pipe answers EAGAIN and the batch is tried again shortly), instead
+   * of through libuv's thread pool. On one core, handing every batch to a worker thread and back cost ~3 % of the
+   * webhook's throughput (bench/README.md, "Findings").
+   */
+  readonly inline?: boolean;
 }
 
 /**
  * A pino destination for the server's log: lines are encoded into a Buffer as they come and written in batches of
- * `batchBytes` by libuv's thread pool (`fs.write`), one write in flight at a time, so a slow or stalled log pipe
- * never blocks the event loop. Per line that is one UTF-8 encode into the batch: the line string is garbage at
+ * `batchBytes`, one write in flight at a time, either straight from the event loop to a non-blocking descriptor
+ * (`inline`) or by libuv's thread pool (`fs.write`), so a slow or stalled log pipe never blocks the event loop. Per line that is one UTF-8 encode into the batch: the line string is garbage at
  * once, instead of waiting in a string buffer (sonic-boom's `minLength` mode costs ~1.6 µs more per audit line
  * here, and keeps the strings alive across scavenges: bench/README.md, "Findings").
  *
@@ -30,7 +37,7 @@ export class BatchedLineWriter {
   /** The buffer of the last finished write, reused for the next batch (two buffers take turns). */
   private spare: Buffer | undefined;
   private length = 0;
-  /** Whether a batch is with fs.write (its buffer is not to be touched until the callback). */
+  /** Whether a batch is being written: with fs.write, or waiting out a full pipe (its buffer is not to be touched). */
   private writing = false;
   private dropped = 0;
   private readonly waiting: (() => void)[] = [];
@@ -114,21 +121,36 @@ export class BatchedLineWriter {
   }
 
   private writeFrom(buffer: Buffer, offset: number, end: number): void {
+    if (this.options.inline) {
+      let at = offset;
+      try {
+        while (at < end) at += writeSync(this.options.fd, buffer, at, end - at);
+      } catch (error) {
+        if (!this.retryLater(error, buffer, at, end)) at = end;
+      }
+      if (at === end) this.written(buffer);
+      return;
+    }
     fsWrite(this.options.fd, buffer, offset, end - offset, null, (error, written) => {
-      // EAGAIN: the pipe is full and non-blocking; try again shortly. Any other error: drop this batch.
-      if (error && (error as NodeJS.ErrnoException).code === 'EAGAIN') {
-        setTimeout(() => this.writeFrom(buffer, offset, end), 10).unref();
-        return;
-      }
+      if (error && this.retryLater(error, buffer, offset, end)) return;
       const next = error ? end : offset + written;
-      if (next < end) {
-        this.writeFrom(buffer, next, end);
-        return;
-      }
-      this.writing = false;
-      if (buffer.length === this.options.batchBytes * 2) this.spare = buffer; // a grown one is let go
-      if (this.length >= this.options.batchBytes || this.waiting.length > 0) this.startWrite();
+      if (next < end) this.writeFrom(buffer, next, end);
+      else this.written(buffer);
     });
+  }
+
+  /** EAGAIN: the pipe is full and non-blocking; the rest is tried again shortly. Any other error drops the batch. */
+  private retryLater(error: unknown, buffer: Buffer, offset: number, end: number): boolean {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return false;
+    setTimeout(() => this.writeFrom(buffer, offset, end), 10).unref();
+    return true;
+  }
+
+  /** A batch is out: its buffer takes the next turn, and whatever queued meanwhile goes next. */
+  private written(buffer: Buffer): void {
+    this.writing = false;
+    if (buffer.length === this.options.batchBytes * 2) this.spare = buffer; // a grown one is let go
+    if (this.length >= this.options.batchBytes || this.waiting.length > 0) this.startWrite();
   }
 
   private settle(): void {

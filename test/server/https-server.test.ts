@@ -1,6 +1,7 @@
-import { readFileSync, statSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { fixture } from '../support/fixtures.js';
@@ -38,6 +39,23 @@ describe('the listening HTTPS server with generated certificates', () => {
     expect(response.body.response.uid).toBe('705ab4f5-6393-11e8-b7cc-42010a800002');
     expect(response.body.response.patchType).toBe('JSONPatch');
     await request(`https://127.0.0.1:${server.port}`).get('/healthz').ca(ca).expect(200, { status: 'ok' });
+  });
+
+  it('logs to its stdout pipe through a second, non-blocking descriptor of that pipe, audit lines included', async () => {
+    const fdDir = `/proc/${server.child.pid}/fd`;
+    const stdoutPipe = readlinkSync(join(fdDir, '1'));
+    expect(statSync(join(fdDir, '1')).isFIFO()).toBe(true);
+    const O_NONBLOCK = 0o4000;
+    const nonBlocking = readdirSync(fdDir).filter((fd) => {
+      if (fd === '1' || readlinkSync(join(fdDir, fd)) !== stdoutPipe) return false;
+      const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/${server.child.pid}/fdinfo/${fd}`, 'utf8'));
+      return flags !== null && (Number.parseInt(flags[1]!, 8) & O_NONBLOCK) !== 0;
+    });
+    expect(nonBlocking).toHaveLength(1);
+    // The review of the test before is logged through it (a partial batch goes out within a second).
+    const deadline = Date.now() + 5_000;
+    while (!server.output().includes('"uid":"705ab4f5-6393-11e8-b7cc-42010a800002"') && Date.now() < deadline) await sleep(50);
+    expect(server.output()).toMatch(/"uid":"705ab4f5-6393-11e8-b7cc-42010a800002".*"msg":"admission review"/);
   });
 
   it('refuses a client that does not trust the CA', async () => {

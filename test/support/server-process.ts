@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stdoutPipe } from './stdout-pipe.js';
 import { generateCertificateAuthority, issueServingCertificate, type PemKeyPair } from '../../src/tls/generate-certificates.js';
 
 /** The compiled CLI (`npm test` builds it first). */
@@ -38,12 +39,14 @@ export interface ServerProcess {
  * KUBECONFIG is pointed at nothing and affinity is off unless the caller's config says otherwise.
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const stdout = stdoutPipe();
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdout.writeEnd, 'pipe'],
   });
+  closeSync(stdout.writeEnd); // the child has its own copy; the stream ends when the child's closes
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  stdout.stream.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
@@ -55,7 +58,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
         resolve(Number(match[1]));
       }
     };
-    child.stdout!.on('data', check);
+    stdout.stream.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code} before serving:\n${output}`));
