@@ -76,11 +76,6 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
       keepAliveTimeout: 65_000,
     },
   );
-  // Callback style, not async: an async hook costs a promise per response on the hot path.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (shuttingDown) reply.header('connection', 'close');
-    done(null, payload);
-  });
   await app.listen({ port: settings.port, host: settings.host });
   const server = app.server as HttpsServer;
   server.headersTimeout = settings.headersTimeoutMs;
@@ -104,6 +99,10 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
   const shutdown = (): Promise<void> => {
     closing ??= (async () => {
       shuttingDown = true;
+      // From now on every response says Connection: close (Node merges it into whatever the route writes), so the
+      // API server drops its pooled connections to this replica. A listener added only now: nothing per request
+      // before shutdown.
+      server.prependListener('request', (_request, response) => response.setHeader('connection', 'close'));
       logger.info({ delaySeconds: settings.shutdownDelaySeconds }, 'shutting down: draining before closing the listener');
       await new Promise((resolve) => setTimeout(resolve, settings.shutdownDelaySeconds * 1000));
       reloader.stop();

@@ -11,13 +11,19 @@ import { reviewFor } from '../support/test-app.js';
 
 type Outcome = 'ok' | 'refused' | 'failed';
 
-/** Sends one review; `refused` means the connection was refused before anything was sent (a fail-over case). */
-function sendReview(port: number, agent: Agent, body: string, uid: string): Promise<Outcome> {
-  return new Promise((resolve) => {
+/**
+ * Sends one review; `refused` means the connection was refused before anything was sent (a fail-over case).
+ * `closing`: the answer said `Connection: close`.
+ */
+function sendReview(port: number, agent: Agent, body: string, uid: string): Promise<{ outcome: Outcome; closing: boolean }> {
+  return new Promise((settle) => {
+    let closing = false;
+    const resolve = (outcome: Outcome) => settle({ outcome, closing });
     const req = httpsRequest(
       { host: '127.0.0.1', port, path: '/mutate?timeout=5s', method: 'POST', agent, servername: 'localhost',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       (res) => {
+        closing = res.headers.connection === 'close';
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
         res.on('end', () => {
@@ -56,7 +62,7 @@ describe('certificate rotation and SIGTERM under continuous load', () => {
     const b = await startServerProcess({ CERT_DIR: dirB.dir, CONFIG_FILE: config, SHUTDOWN_DELAY_SECONDS: '0' });
     const agents = [a.port, b.port].map(() => new Agent({ keepAlive: true, maxSockets: 8, ca: ca.cert }));
     const pod = fixture('pods/coder-kubernetes-template.json');
-    const counts = { ok: 0, failed: 0, failover: 0, afterSigterm: 0 };
+    const counts = { ok: 0, failed: 0, failover: 0, afterSigterm: 0, closingBeforeSigterm: 0, closingAfterSigterm: 0 };
     let stopping = false;
     let sigtermSent = false;
     let aIsEndpoint = true;
@@ -69,12 +75,14 @@ describe('certificate rotation and SIGTERM under continuous load', () => {
         const body = JSON.stringify(reviewFor(pod, { uid }));
         let outcome: Outcome = 'refused';
         if (aIsEndpoint) {
-          outcome = await sendReview(a.port, agents[0]!, body, uid);
+          const answer = await sendReview(a.port, agents[0]!, body, uid);
+          outcome = answer.outcome;
           if (outcome === 'ok' && sigtermSent) counts.afterSigterm++;
+          if (answer.closing) counts[sigtermSent ? 'closingAfterSigterm' : 'closingBeforeSigterm']++;
         }
         if (outcome === 'refused') {
           counts.failover++;
-          outcome = await sendReview(b.port, agents[1]!, body, uid);
+          outcome = (await sendReview(b.port, agents[1]!, body, uid)).outcome;
         }
         if (outcome === 'ok') counts.ok++;
         else counts.failed++;
@@ -116,6 +124,9 @@ describe('certificate rotation and SIGTERM under continuous load', () => {
     expect(counts.failed).toBe(0);
     expect(counts.ok).toBeGreaterThan(100);
     expect(counts.afterSigterm).toBeGreaterThan(0);
+    // While draining, A's answers tell the client to drop the pooled connection; before, they never do.
+    expect(counts.closingBeforeSigterm).toBe(0);
+    expect(counts.closingAfterSigterm).toBeGreaterThan(0);
     expect(counts.failover).toBeGreaterThan(0); // requests that went to B after A left the Service
     expect(a.output()).toContain('serving certificate reloaded');
     expect(a.output()).toContain('"msg":"shut down"');
