@@ -7,10 +7,10 @@ import { Latencies } from './latencies.js';
  * Drives `port` with `connections` keep-alive connections for `seconds` (or until `amount` answers) and returns
  * reviews/s, latency percentiles (µs-precise, from autocannon's per-response times, not its 1 ms histogram) and
  * errors: connection errors + timeouts + non-2xx + answers that lack the uid or the expected text.
- * `onProgress(answered)` is called about once a second.
+ * `onProgress(answered)` is called about once a second. Latencies go into `latencies` when given (turns of one
+ * server share one, see turns.js); the summary is of everything in it.
  */
-export async function closedLoop({ port, reviews, connections, seconds, amount, checkExpect, onProgress }) {
-  const latencies = new Latencies();
+export async function closedLoop({ port, reviews, connections, seconds, amount, checkExpect, onProgress, latencies = new Latencies() }) {
   let wrongAnswers = 0;
   const requests = reviews.map((review) => ({
     method: 'POST',

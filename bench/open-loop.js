@@ -98,12 +98,11 @@ class Connection {
 /**
  * Sends `rate` reviews/s for `seconds` to `port` over up to `connections` keep-alive connections. A review's
  * latency runs from the moment it was queued to be sent (not when a connection became free) to the end of its
- * answer, so waiting for a free connection counts.
+ * answer, so waiting for a free connection counts. Latencies go into `latencies` when given (see closedLoop).
  */
-export async function openLoop({ port, reviews, rate, seconds, connections, checkExpect }) {
+export async function openLoop({ port, reviews, rate, seconds, connections, checkExpect, latencies = new Latencies() }) {
   const buffers = reviews.map((review) => requestBuffer(port, review.body));
   const total = Math.round(rate * seconds);
-  const latencies = new Latencies();
   const queue = [];
   let issued = 0;
   let answered = 0;

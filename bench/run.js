@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop } from './closed-loop.js';
+import { inTurns } from './turns.js';
 import { busyFraction, coreTimes, machineDescription } from './machine.js';
 import { openLoop } from './open-loop.js';
 import { cpuSeconds, freePort, httpsGet, httpsPost, pinSelf, rssBytes, startFloor, startWebhook } from './processes.js';
@@ -23,6 +24,7 @@ const LOADGEN_CORE = 1;
 
 const settings = {
   seconds: envNumber('BENCH_SECONDS', 10),
+  turns: envNumber('BENCH_TURNS', 5),
   warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 5),
   connections: envNumber('BENCH_CONNECTIONS', 8),
   rate: envNumber('BENCH_RATE', 1000),
@@ -70,12 +72,15 @@ async function measured(server, load) {
   const self = process.cpuUsage(selfBefore);
   const loadgenCpu = (self.user + self.system) / 1e6 / wall;
   const answered = result.answered ?? 0;
+  const cpu = cpuSeconds(server.pid) - cpuBefore;
   return {
     ...result,
+    wallSeconds: wall,
+    cpuSeconds: cpu,
     serverCpu: Math.round(serverCpu * 100) / 100,
     // CPU the server spent per answered review (all its threads): unlike rps, barely affected by other work on the
     // machine, so it still compares webhook and floor when the core was shared.
-    cpuMicrosPerReview: answered > 0 ? Math.round(((cpuSeconds(server.pid) - cpuBefore) / answered) * 1e6 * 10) / 10 : null,
+    cpuMicrosPerReview: answered > 0 ? Math.round((cpu / answered) * 1e6 * 10) / 10 : null,
     loadgenCpu: Math.round(loadgenCpu * 100) / 100,
     core0Busy: Math.round(busyFraction(coresBefore, coresAfter, String(SERVER_CORE)) * 100) / 100,
     core1Busy: Math.round(busyFraction(coresBefore, coresAfter, String(LOADGEN_CORE)) * 100) / 100,
@@ -134,9 +139,9 @@ async function main() {
     const mix = { name: 'mix', reviews };
     const scenarios = [mix, ...reviews.map((review) => ({ name: review.name, reviews: [review] }))];
     const runs = [];
-    const throughput = async (server, scenario, seconds) => {
+    const throughput = async (server, scenario, seconds, latencies) => {
       const result = await measured(server, () =>
-        closedLoop({ port: server.port, reviews: scenario.reviews, connections: settings.connections, seconds, checkExpect: server === webhook }));
+        closedLoop({ port: server.port, reviews: scenario.reviews, connections: settings.connections, seconds, latencies, checkExpect: server === webhook }));
       if (server === webhook) await countAudit(result.answered, settings.connections);
       return { scenario: scenario.name, server: server.name, kind: 'throughput', ...result };
     };
@@ -147,24 +152,24 @@ async function main() {
     const afterWarmup = { rssBytes: rssBytes(webhook.pid), ...(await webhookHeap(webhook.port)) };
     log(`webhook RSS after warm-up: ${mb(afterWarmup.rssBytes)} MB`);
 
+    const turns = { turns: settings.turns };
     for (const scenario of scenarios) {
-      log(`throughput ${scenario.name}: floor then webhook, ${settings.seconds} s each, ${settings.connections} connections`);
-      const floorRun = await throughput(floor, scenario, settings.seconds);
-      const webhookRun = await throughput(webhook, scenario, settings.seconds);
+      log(`throughput ${scenario.name}: floor and webhook take ${settings.turns} turns, ${settings.seconds} s each in all, ${settings.connections} connections`);
+      const [floorRun, webhookRun] = await inTurns([floor, webhook], { ...turns, seconds: settings.seconds },
+        (server, seconds, latencies) => throughput(server, scenario, seconds, latencies));
       webhookRun.ratioToFloor = Math.round((webhookRun.rps / floorRun.rps) * 100) / 100;
       webhookRun.cpuRatioToFloor = Math.round((floorRun.cpuMicrosPerReview / webhookRun.cpuMicrosPerReview) * 100) / 100;
       runs.push(floorRun, webhookRun);
     }
 
-    log(`fixed rate: ${settings.rate} reviews/s for ${settings.rateSeconds} s (mix), floor then webhook`);
-    const fixedRate = async (server) => {
+    log(`fixed rate: ${settings.rate} reviews/s (mix), floor and webhook take ${settings.turns} turns, ${settings.rateSeconds} s each in all`);
+    const fixedRate = async (server, seconds, latencies) => {
       const result = await measured(server, () =>
-        openLoop({ port: server.port, reviews, rate: settings.rate, seconds: settings.rateSeconds, connections: settings.rateConnections, checkExpect: server === webhook }));
+        openLoop({ port: server.port, reviews, rate: settings.rate, seconds, latencies, connections: settings.rateConnections, checkExpect: server === webhook }));
       if (server === webhook) await countAudit(result.answered, 0);
       return { scenario: `mix @ ${settings.rate}/s`, server: server.name, kind: 'fixed-rate', ...result };
     };
-    const floorRate = await fixedRate(floor);
-    const webhookRate = await fixedRate(webhook);
+    const [floorRate, webhookRate] = await inTurns([floor, webhook], { ...turns, seconds: settings.rateSeconds }, fixedRate);
     runs.push(floorRate, webhookRate);
 
     let leak;
