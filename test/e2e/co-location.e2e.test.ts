@@ -84,12 +84,20 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
     return cluster.newPod(NS, WORKSPACE_DEPLOYMENT_SELECTOR, names, 90_000);
   }
 
+  /**
+   * Marks a node Ready as its kubelet would. A controller may update a new node between the read and the write
+   * (the TTL controller annotates every node): on 409 Conflict the node is read again and the write retried, as
+   * client-go's RetryOnConflict does.
+   */
   async function setNodeReady(name: string): Promise<void> {
-    const node = await cluster.get<KubeObject>(`/api/v1/nodes/${name}`);
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    node.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: now, lastTransitionTime: now }] };
-    const res = await cp.request('PUT', `/api/v1/nodes/${name}/status`, node);
-    if (res.status !== 200) throw new Error(`PUT /api/v1/nodes/${name}/status: ${res.status} ${res.body}`);
+    for (let attempt = 1; ; attempt++) {
+      const node = await cluster.get<KubeObject>(`/api/v1/nodes/${name}`);
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      node.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: now, lastTransitionTime: now }] };
+      const res = await cp.request('PUT', `/api/v1/nodes/${name}/status`, node);
+      if (res.status === 200) return;
+      if (res.status !== 409 || attempt === 5) throw new Error(`PUT /api/v1/nodes/${name}/status: ${res.status} ${res.body}`);
+    }
   }
 
   /** A kubeconfig holding the webhook service account's token (issued by the 1.20 token controller). */

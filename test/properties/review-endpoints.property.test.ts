@@ -46,7 +46,10 @@ describe.each(PATHS)('POST %s with generated input', (url, mode) => {
       expect(response.statusCode).toBe(envelopeIsRight(review) ? 200 : 400);
       if (response.statusCode === 200) answered++;
     }), RUNS);
-    expect(answered).toBeGreaterThan(RUNS.numRuns / 5);
+    // The property means something only if the 200 path is taken often. About a quarter of generated reviews have a
+    // right envelope (25.5 % of 20,000 samples); a tenth is the guard: at 300 runs that is six standard deviations
+    // below the expected 76, where a fifth (two) failed about one CI run in thirty.
+    expect(answered).toBeGreaterThan(RUNS.numRuns / 10);
   });
 
   it('admits every well-enveloped review of a valid or holed object without an internal error', async () => {
