@@ -15,9 +15,9 @@ export interface BatchedLineWriterOptions {
    */
   readonly maxPendingBytes: number;
   /**
-   * `fd` is non-blocking (see {@link reopenNonBlocking}): batches are written from the event loop with one
+   * `fd` is non-blocking (see reopen-non-blocking.ts): batches are written from the event loop with one
    * `writeSync` each, which never waits (a full pipe answers EAGAIN and the batch is tried again shortly), instead
-   * of through libuv's thread pool. On one core, handing every batch to a worker thread and back cost ~3 % of the
+   * of through libuv's thread pool. On one core, handing every batch to a worker thread and back cost 2-3 % of the
    * webhook's throughput (bench/README.md, "Findings").
    */
   readonly inline?: boolean;
@@ -26,9 +26,10 @@ export interface BatchedLineWriterOptions {
 /**
  * A pino destination for the server's log: lines are encoded into a Buffer as they come and written in batches of
  * `batchBytes`, one write in flight at a time, either straight from the event loop to a non-blocking descriptor
- * (`inline`) or by libuv's thread pool (`fs.write`), so a slow or stalled log pipe never blocks the event loop. Per line that is one UTF-8 encode into the batch: the line string is garbage at
- * once, instead of waiting in a string buffer (sonic-boom's `minLength` mode costs ~1.6 µs more per audit line
- * here, and keeps the strings alive across scavenges: bench/README.md, "Findings").
+ * (`inline`) or by libuv's thread pool (`fs.write`), so a slow or stalled log pipe never blocks the event loop.
+ * Per line that is one UTF-8 encode into the batch: the line string is garbage at once, instead of waiting in a
+ * string buffer (sonic-boom's `minLength` mode costs ~1.6 µs more per audit line here, and keeps the strings alive
+ * across scavenges: bench/README.md, "Findings").
  *
  * pino calls `write(line)` for every line and `flush(callback)` from `logger.flush()`; `flushSync()` is for exit.
  */
@@ -70,7 +71,11 @@ export class BatchedLineWriter {
     this.startWrite();
   }
 
-  /** Writes what is queued synchronously (process exit); a write still in flight finishes on its own. */
+  /**
+   * Writes what is queued synchronously (process exit); a write still in flight finishes on its own. On an `inline`
+   * descriptor whose pipe is full this writes what the pipe takes and drops the rest: exit does not wait for a
+   * stalled log collector (the graceful path, `flush`, has already waited up to its timeout).
+   */
   flushSync(): void {
     clearInterval(this.timer);
     if (this.writing) return; // its buffer is in use; whatever follows it is lost only on a hard exit
