@@ -13,11 +13,12 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 export function reopenNonBlocking(fd: number): number | undefined {
   let reopened: number | undefined;
   try {
-    if (!fstatSync(fd).isFIFO()) return undefined;
+    const pipe = fstatSync(fd);
+    if (!pipe.isFIFO()) return undefined;
     reopened = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
     // Only when it is the very same pipe (a /proc that is not procfs could hand back anything).
-    const [was, is] = [fstatSync(fd), fstatSync(reopened)];
-    if (is.isFIFO() && is.ino === was.ino && is.dev === was.dev) return reopened;
+    const same = fstatSync(reopened);
+    if (same.isFIFO() && same.ino === pipe.ino && same.dev === pipe.dev) return reopened;
   } catch {
     // not reopenable here: the caller keeps `fd`
   }

@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchedLineWriter, type BatchedLineWriterOptions } from '../../src/logging/batched-line-writer.js';
 import { reopenNonBlocking } from '../../src/logging/reopen-non-blocking.js';
+import { namedPipe } from '../support/stdout-pipe.js';
 
 const dirs: string[] = [];
 const fds: number[] = [];
@@ -20,15 +20,11 @@ function tempDir(): string {
   return dir;
 }
 
-/** A FIFO with its read end open (non-blocking, so reads never wait) and its write end open blocking. */
+/** A named pipe (test/support/stdout-pipe.ts) whose ends are closed after the test. */
 function fifo(): { readEnd: number; writeEnd: number } {
-  const path = join(tempDir(), 'log.fifo');
-  execFileSync('mkfifo', [path]);
-  const readEnd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  fds.push(readEnd);
-  const writeEnd = openSync(path, constants.O_WRONLY);
-  fds.push(writeEnd);
-  return { readEnd, writeEnd };
+  const ends = namedPipe();
+  fds.push(ends.readEnd, ends.writeEnd);
+  return ends;
 }
 
 /** Everything readable from a non-blocking `fd` right now. */
