@@ -117,20 +117,20 @@ export async function startWebhook({ core, port, certDir, configFile, home, node
   return { name: 'webhook', pid: child.pid, port, child, logs, stop: () => stopChild(child) };
 }
 
-/** The floor server (bench/floor-server.js) with the same certificate. */
-export async function startFloor({ core, port, certDir, nodeOptions = [], script = 'bench/floor-server.js' }) {
+/** The floor server (bench/floor-server.js, or `script`: bench/fastify-floor.js) with the same certificate. */
+export async function startFloor({ core, port, certDir, nodeOptions = [], script = 'bench/floor-server.js', name = 'floor' }) {
   const env = { ...process.env, PORT: String(port), CERT_DIR: certDir };
   delete env.NODE_OPTIONS;
   const { child } = startPinned({ core, args: [...nodeOptions, script], env });
   const probe = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'probe' } });
-  await waitUntil('floor server', child, async () => {
+  await waitUntil(`${name} server`, child, async () => {
     try {
       return (await httpsPost(port, '/mutate', probe)).status === 200;
     } catch {
       return false;
     }
   });
-  return { name: 'floor', pid: child.pid, port, child, stop: () => stopChild(child) };
+  return { name, pid: child.pid, port, child, stop: () => stopChild(child) };
 }
 
 /** Pins this process (all its threads) to `core`. */

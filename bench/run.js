@@ -122,6 +122,7 @@ async function main() {
   if (settings.profile) mkdirSync(RESULTS, { recursive: true });
   const webhook = await startWebhook({ core: SERVER_CORE, port: await freePort(), certDir, configFile, home: work, nodeOptions });
   const floor = await startFloor({ core: SERVER_CORE, port: await freePort(), certDir });
+  const fastifyFloor = await startFloor({ core: SERVER_CORE, port: await freePort(), certDir, script: 'bench/fastify-floor.js', name: 'fastify-floor' });
   // Audit lines against answered reviews, per webhook process (the memory phase runs its own).
   const audit = { answered: 0, lines: 0, inFlightSlack: 0 };
   let mainAnswered = 0;
@@ -134,6 +135,7 @@ async function main() {
   try {
     await checkAnswers(webhook, reviews, true);
     await checkAnswers(floor, reviews, false);
+    await checkAnswers(fastifyFloor, reviews, false);
     await countAudit(reviews.length, 0);
 
     const mix = { name: 'mix', reviews };
@@ -149,17 +151,29 @@ async function main() {
     log(`warm-up: ${settings.warmupSeconds} s each`);
     await throughput(webhook, mix, settings.warmupSeconds);
     await throughput(floor, mix, Math.max(1, settings.warmupSeconds / 2));
+    await throughput(fastifyFloor, mix, Math.max(1, settings.warmupSeconds / 2));
     const afterWarmup = { rssBytes: rssBytes(webhook.pid), ...(await webhookHeap(webhook.port)) };
     log(`webhook RSS after warm-up: ${mb(afterWarmup.rssBytes)} MB`);
 
     const turns = { turns: settings.turns };
+    const ratios = (run, to) => {
+      run.ratioToFloor = Math.round((run.rps / to.rps) * 100) / 100;
+      run.cpuRatioToFloor = Math.round((to.cpuMicrosPerReview / run.cpuMicrosPerReview) * 100) / 100;
+    };
     for (const scenario of scenarios) {
-      log(`throughput ${scenario.name}: floor and webhook take ${settings.turns} turns, ${settings.seconds} s each in all, ${settings.connections} connections`);
-      const [floorRun, webhookRun] = await inTurns([floor, webhook], { ...turns, seconds: settings.seconds },
+      // The mix also runs the framework floor, so the report splits the webhook's distance from the floor into
+      // Fastify's share and the webhook's own work.
+      const servers = scenario === mix ? [floor, fastifyFloor, webhook] : [floor, webhook];
+      log(`throughput ${scenario.name}: ${servers.map((server) => server.name).join(', ')} take ${settings.turns} turns, ${settings.seconds} s each in all, ${settings.connections} connections`);
+      const merged = await inTurns(servers, { ...turns, seconds: settings.seconds },
         (server, seconds, latencies) => throughput(server, scenario, seconds, latencies));
-      webhookRun.ratioToFloor = Math.round((webhookRun.rps / floorRun.rps) * 100) / 100;
-      webhookRun.cpuRatioToFloor = Math.round((floorRun.cpuMicrosPerReview / webhookRun.cpuMicrosPerReview) * 100) / 100;
-      runs.push(floorRun, webhookRun);
+      const [floorRun] = merged;
+      for (const run of merged.slice(1)) ratios(run, floorRun);
+      if (scenario === mix) {
+        const [, frameworkRun, webhookRun] = merged;
+        webhookRun.ratioToFastifyFloor = Math.round((webhookRun.rps / frameworkRun.rps) * 100) / 100;
+      }
+      runs.push(...merged);
     }
 
     log(`fixed rate: ${settings.rate} reviews/s (mix), floor and webhook take ${settings.turns} turns, ${settings.rateSeconds} s each in all`);
@@ -268,6 +282,8 @@ async function main() {
     process.stdout.write(`\nPOST /mutate over HTTPS keep-alive; server on core ${SERVER_CORE}, load generator on core ${LOADGEN_CORE}; node ${machine.node}, ${machine.cpu}\n`);
     process.stdout.write(`reviews: ${reviews.map((r) => `${r.name} ${r.bytes} B`).join(', ')}; mix = round-robin of the three\n\n`);
     process.stdout.write(`${httpTable(runs)}\n\n`);
+    const frameworkMix = runs.find((run) => run.server === 'fastify-floor' && run.scenario === 'mix');
+    process.stdout.write(`mix: fastify-floor ${frameworkMix.ratioToFloor.toFixed(2)} x floor (the framework's share); webhook ${webhookMix.ratioToFastifyFloor.toFixed(2)} x fastify-floor (its own work)\n\n`);
     if (leak) {
       const gc = (entry) => (entry ? `${entry.liveMB} MB live (${entry.committedMB} MB committed) at ${entry.auditLines} lines` : 'none');
       process.stdout.write(`memory (fresh webhook): RSS ${mb(leak.afterWarmup.rssBytes)} MB after warm-up, ${mb(leak.after.rssBytes)} MB after ${leak.reviews} reviews (peak ${mb(leak.peakRssBytes)} MB); live heap after a full GC ${mb(leak.liveHeapBeforeBytes)} -> ${mb(leak.liveHeapAfterBytes)} MB; full GCs in --trace-gc meanwhile: ${leak.fullGcs} (first ${gc(leak.firstGc)}, last ${gc(leak.lastGc)})\n`);
@@ -279,7 +295,7 @@ async function main() {
     process.stdout.write(out ? `written: ${out}\n` : 'profiled run: results not written\n');
     if (machine.loadAverage1m > 1.5) process.stdout.write(`WARNING: load average was ${machine.loadAverage1m} at the start: other work was running, numbers are noisy\n`);
   } finally {
-    await Promise.all([webhook.stop(), floor.stop()]);
+    await Promise.all([webhook.stop(), floor.stop(), fastifyFloor.stop()]);
     rmSync(work, { recursive: true, force: true });
   }
   if (settings.profile) {
