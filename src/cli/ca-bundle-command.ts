@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CertificateFileError } from '../tls/certificate-file-error.js';
 import { parseCertificate } from '../tls/certificate-pair.js';
-import { describeRef, ensureTlsSecret, type SecretRef, type SecretStore } from '../tls/tls-secret.js';
+import { clusterApiContext } from './cluster-api-context.js';
 import { errorText, loadKubeConfig } from './load-kube-config.js';
 import { patchCaBundle } from './patch-ca-bundle.js';
+import { DNS_LABEL, DNS_SUBDOMAIN } from './rfc1123-names.js';
+import { caBundleFromSecret, DEFAULT_NAMESPACE, POD_NAMESPACE_FILE, type SecretOption } from './secret-ca-bundle.js';
 
 /**
  * `ca-bundle [--apply [--name <configuration>] [--secret <name> ...]]`: prints the base64 `caBundle` of
@@ -36,17 +38,9 @@ export interface CaBundleCommandOptions {
   readonly podNamespaceFile?: string;
 }
 
-/** Where the kubelet puts the pod's namespace, next to the service account token. */
-export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
 const DEFAULT_CONFIGURATION_NAME = 'workspace-storage-webhook';
 const DEFAULT_SERVICE_NAME = 'workspace-storage-webhook';
-const DEFAULT_NAMESPACE = 'workspace-storage-webhook';
 const DEFAULT_TIMEOUT_SECONDS = 30;
-/** RFC 1123 label: namespaces and Service names. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** RFC 1123 subdomain: Secret names. */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const USAGE = `usage: workspace-storage-webhook ca-bundle [--apply [--name <mutatingwebhookconfiguration>]
          [--secret <name> [--namespace <namespace>] [--service <name>]] [--timeout <seconds>]]
@@ -68,7 +62,7 @@ Prints the base64 caBundle of $CERT_DIR/ca.crt (CERT_DIR defaults to ./certs).
 interface ApplyOptions {
   readonly name: string;
   readonly timeoutMs: number;
-  readonly secret?: { readonly name: string; readonly namespace?: string; readonly serviceName: string };
+  readonly secret?: SecretOption;
 }
 
 /** Exit codes: 0 done, 1 failed (message on stderr), 2 bad usage. */
@@ -135,21 +129,6 @@ export async function runCaBundleCommand(
   } catch (error) {
     return failure(io, error);
   }
-}
-
-/** The namespace `--secret` works in: the flag, else the kubeconfig context's, else the pod's own, else the default. */
-export function resolveNamespace(sources: {
-  readonly flag?: string | undefined;
-  readonly context?: string | undefined;
-  readonly pod?: string | undefined;
-}): string {
-  // In a pod without a kubeconfig, client-node's in-cluster context already carries the namespace file's content;
-  // the file is read separately only for a pod that also has a kubeconfig whose context names no namespace.
-  for (const candidate of [sources.flag, sources.context, sources.pod]) {
-    const trimmed = candidate?.trim();
-    if (trimmed !== undefined && trimmed !== '') return trimmed;
-  }
-  return DEFAULT_NAMESPACE;
 }
 
 /** A message for flags that do not go together or values that cannot be right, or undefined when all is well. */
@@ -229,43 +208,11 @@ async function runApply(
     throw new Error('no cluster access: no KUBECONFIG, no ~/.kube/config and no in-cluster service account');
   }
 
-  // client-node sets no timeout of its own: an API server that accepts the connection and never answers would
-  // hold the Job (and its backoffLimit retries) forever. One signal bounds all calls of this run together.
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  // Per-call middleware must be the Observable kind: client-node 2.0 types it so, and a Promise-returning one
-  // fails at run time ("toPromise is not a function") despite the Promise-based API around it.
-  const callOptions = {
-    middleware: [
-      {
-        pre: (context: InstanceType<typeof k8s.RequestContext>) => {
-          context.setSignal(deadline);
-          return new k8s.Observable(Promise.resolve(context));
-        },
-        post: (context: InstanceType<typeof k8s.ResponseContext>) => new k8s.Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: 'append' as const,
-  };
-  const apiError = (error: unknown, action: string, hints: { forbidden: string; notFound?: string }): Error => {
-    if (deadline.aborted) {
-      return new Error(
-        `cannot ${action}: no answer from the API server at ${cluster.server} within ` +
-          `${options.timeoutMs / 1000} s (--timeout)`,
-        { cause: error },
-      );
-    }
-    if (error instanceof k8s.ApiException) {
-      if (error.code === 404 && hints.notFound !== undefined) return new Error(hints.notFound);
-      if (error.code === 401) return new Error(`cannot ${action}: unauthorized (credentials rejected)`);
-      if (error.code === 403) return new Error(`cannot ${action}: forbidden (${hints.forbidden})`);
-      return new Error(`cannot ${action}: API server answered ${error.code}${statusMessage(error.body)}`);
-    }
-    return new Error(`cannot reach the API server at ${cluster.server}: ${errorText(error)}`, { cause: error });
-  };
-
-  const api: ApiContext = { k8s, kubeConfig, callOptions, deadline, apiError };
+  const api = clusterApiContext(k8s, kubeConfig, options.timeoutMs);
+  const { callOptions, apiError } = api;
+  const podNamespaceFile = seams.podNamespaceFile ?? POD_NAMESPACE_FILE;
   const caBundle =
-    options.secret === undefined ? fileCaBundle! : await caBundleFromSecret(api, options.secret, seams, report);
+    options.secret === undefined ? fileCaBundle! : await caBundleFromSecret(api, options.secret, podNamespaceFile, report);
 
   const admission = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
   report(
@@ -283,95 +230,6 @@ async function runApply(
         }),
     }),
   );
-}
-
-/** What the API calls of one run share. */
-interface ApiContext {
-  readonly k8s: typeof import('@kubernetes/client-node');
-  readonly kubeConfig: import('@kubernetes/client-node').KubeConfig;
-  /** Per-call options that put the run's deadline on each request. */
-  readonly callOptions: import('@kubernetes/client-node').ConfigurationOptions;
-  readonly deadline: AbortSignal;
-  /** Turns a failed call into the message for stderr. */
-  apiError(error: unknown, action: string, hints: { forbidden: string; notFound?: string }): Error;
-}
-
-/** `--secret`: resolves the namespace, ensures the Secret (see tls-secret.ts) and returns its ca.crt. */
-async function caBundleFromSecret(
-  api: ApiContext,
-  secret: NonNullable<ApplyOptions['secret']>,
-  seams: CaBundleCommandOptions,
-  report: (line: string) => void,
-): Promise<string> {
-  const { k8s, kubeConfig, callOptions, deadline, apiError } = api;
-  const flag = secret.namespace;
-  const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
-  // The file is read only when needed: an unreadable one must not fail a run that names its namespace otherwise.
-  const needsPodFile = [flag, context].every((value) => value === undefined || value.trim() === '');
-  const pod = needsPodFile ? await readPodNamespace(seams.podNamespaceFile ?? POD_NAMESPACE_FILE) : undefined;
-  const namespace = resolveNamespace({ flag, context, pod });
-  if (!DNS_LABEL.test(namespace)) throw new Error(`namespace "${namespace}" is not a DNS label (RFC 1123)`);
-  const ref: SecretRef = { name: secret.name, namespace };
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-  const where = describeRef(ref);
-  const forbidden = `the service account needs get on this Secret and create on secrets in namespace ${namespace}`;
-  const store: SecretStore = {
-    get: async () => {
-      try {
-        return await core.readNamespacedSecret({ name: ref.name, namespace }, callOptions);
-      } catch (error) {
-        if (error instanceof k8s.ApiException && error.code === 404 && !deadline.aborted) return undefined;
-        throw apiError(error, `get ${where}`, { forbidden });
-      }
-    },
-    create: async (body) => {
-      try {
-        await core.createNamespacedSecret({ namespace, body }, callOptions);
-        return 'created';
-      } catch (error) {
-        if (error instanceof k8s.ApiException && error.code === 409 && !deadline.aborted) return 'exists';
-        throw apiError(error, `create ${where}`, {
-          forbidden,
-          notFound: `cannot create ${where}: the namespace does not exist`,
-        });
-      }
-    },
-  };
-  const ensured = await ensureTlsSecret(store, ref, { serviceName: secret.serviceName });
-  if (ensured.outcome === 'created') {
-    const { caNotAfter, servingNotAfter } = ensured.generated!;
-    report(
-      `${where}: created with a new CA (until ${caNotAfter.toISOString()}) and a serving certificate for ` +
-        `${secret.serviceName}.${namespace}.svc (until ${servingNotAfter.toISOString()})`,
-    );
-  } else if (ensured.outcome === 'raced') {
-    report(`${where}: created meanwhile by another run; using its ca.crt`);
-  } else {
-    report(`${where}: exists; using its ca.crt`);
-  }
-  return ensured.caBundle;
-}
-
-/** The pod's namespace, or undefined outside a pod. */
-async function readPodNamespace(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new Error(`cannot read the pod's namespace from ${path} (${code ?? errorText(error)})`, { cause: error });
-  }
-}
-
-/** `: <message>` of a Status body, which says why (e.g. the admission plugin that refused), or nothing. */
-function statusMessage(body: unknown): string {
-  if (typeof body !== 'string') return '';
-  try {
-    const message = (JSON.parse(body) as { message?: unknown }).message;
-    return typeof message === 'string' && message !== '' ? `: ${message}` : '';
-  } catch {
-    return '';
-  }
 }
 
 function usageError(io: CommandIo, message: string): number {
