@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { CertificateFileError } from '../tls/certificate-file-error.js';
 import { parseCertificate } from '../tls/certificate-pair.js';
 import { clusterApiContext } from './cluster-api-context.js';
-import { errorText, loadKubeConfig } from './load-kube-config.js';
+import { loadKubeConfig } from './load-kube-config.js';
+import { messageWithCause } from './message-with-cause.js';
 import { patchCaBundle } from './patch-ca-bundle.js';
 import { DNS_LABEL, DNS_SUBDOMAIN } from './rfc1123-names.js';
 import { caBundleFromSecret, DEFAULT_NAMESPACE, POD_NAMESPACE_FILE, type SecretOption } from './secret-ca-bundle.js';
@@ -89,7 +90,7 @@ export async function runCaBundleCommand(
       allowPositionals: false,
     }).values;
   } catch (error) {
-    return usageError(io, errorText(error));
+    return usageError(io, messageWithCause(error));
   }
   if (values.help === true) {
     io.stdout.write(USAGE);

@@ -1,5 +1,5 @@
 import type * as K8s from '@kubernetes/client-node';
-import { errorText } from './load-kube-config.js';
+import { messageWithCause } from './message-with-cause.js';
 
 /** What the API calls of one `ca-bundle --apply` run share. */
 export interface ClusterApiContext {
@@ -59,7 +59,7 @@ export function clusterApiContext(k8s: typeof K8s, kubeConfig: K8s.KubeConfig, t
       if (error.code === 403) return new Error(`cannot ${action}: forbidden (${hints.forbidden})`);
       return new Error(`cannot ${action}: API server answered ${error.code}${statusMessage(error.body)}`);
     }
-    return new Error(`cannot reach the API server at ${server}: ${errorText(error)}`, { cause: error });
+    return new Error(`cannot reach the API server at ${server}: ${messageWithCause(error)}`, { cause: error });
   };
   return { k8s, kubeConfig, callOptions, deadline, apiError };
 }

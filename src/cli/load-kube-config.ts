@@ -1,4 +1,5 @@
 import { delimiter } from 'node:path';
+import { messageWithCause } from './message-with-cause.js';
 
 /** KUBECONFIG (all files, merged), else ~/.kube/config, else the in-cluster service account. */
 export function loadKubeConfig(
@@ -21,15 +22,7 @@ export function loadKubeConfig(
       kubeConfig.loadFromDefault();
     }
   } catch (error) {
-    throw new Error(`no cluster access: cannot load the kubeconfig (${errorText(error)})`, { cause: error });
+    throw new Error(`no cluster access: cannot load the kubeconfig (${messageWithCause(error)})`, { cause: error });
   }
   return kubeConfig;
-}
-
-/** An error's message, with the cause undici hides the socket error in. */
-export function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  // undici puts the socket error (ECONNREFUSED, ENOTFOUND, certificate errors) in `cause`.
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }

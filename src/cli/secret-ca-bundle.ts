@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describeRef, ensureTlsSecret, type SecretRef, type SecretStore } from '../tls/tls-secret.js';
 import type { ClusterApiContext } from './cluster-api-context.js';
-import { errorText } from './load-kube-config.js';
+import { messageWithCause } from './message-with-cause.js';
 import { DNS_LABEL } from './rfc1123-names.js';
 
 /** Where the kubelet puts the pod's namespace, next to the service account token. */
@@ -99,6 +99,6 @@ async function readPodNamespace(path: string): Promise<string | undefined> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new Error(`cannot read the pod's namespace from ${path} (${code ?? errorText(error)})`, { cause: error });
+    throw new Error(`cannot read the pod's namespace from ${path} (${code ?? messageWithCause(error)})`, { cause: error });
   }
 }

@@ -27,7 +27,7 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Throws unless `name` is a valid metric name: a typo here would make Prometheus reject the whole scrape. */
-export function checkMetricName(name: string): string {
+function checkMetricName(name: string): string {
   if (!METRIC_NAME.test(name)) throw new Error(`invalid metric name ${JSON.stringify(name)}`);
   return name;
 }
