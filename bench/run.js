@@ -37,7 +37,6 @@ const settings = {
 };
 
 const log = (message) => process.stderr.write(`bench: ${message}\n`);
-const connectionCount = (count) => `${count} connection${count === 1 ? '' : 's'}`;
 
 /** Reads heap statistics from the webhook's own /metrics (its process metrics). */
 async function webhookHeap(port) {
@@ -140,17 +139,12 @@ async function main() {
     await countAudit(reviews.length, 0);
 
     const mix = { name: 'mix', reviews };
-    // The mix once more with one connection: one review at a time, as the API server sends them while pods are
-    // created one by one. The server then idles between reviews, and the fixed cost of each round trip (waking up,
-    // the TLS record, the syscalls) weighs more against the webhook's own work (bench/README.md, "Findings").
-    const serial = { name: 'mix 1 conn', reviews, connections: 1 };
-    const scenarios = [mix, ...reviews.map((review) => ({ name: review.name, reviews: [review] })), serial];
+    const scenarios = [mix, ...reviews.map((review) => ({ name: review.name, reviews: [review] }))];
     const runs = [];
     const throughput = async (server, scenario, seconds, latencies) => {
-      const connections = scenario.connections ?? settings.connections;
       const result = await measured(server, () =>
-        closedLoop({ port: server.port, reviews: scenario.reviews, connections, seconds, latencies, checkExpect: server === webhook }));
-      if (server === webhook) await countAudit(result.answered, connections);
+        closedLoop({ port: server.port, reviews: scenario.reviews, connections: settings.connections, seconds, latencies, checkExpect: server === webhook }));
+      if (server === webhook) await countAudit(result.answered, settings.connections);
       return { scenario: scenario.name, server: server.name, kind: 'throughput', ...result };
     };
 
@@ -170,7 +164,7 @@ async function main() {
       // The mix also runs the framework floor, so the report splits the webhook's distance from the floor into
       // Fastify's share and the webhook's own work.
       const servers = scenario === mix ? [floor, fastifyFloor, webhook] : [floor, webhook];
-      log(`throughput ${scenario.name}: ${servers.map((server) => server.name).join(', ')} take ${settings.turns} turns, ${settings.seconds} s each in all, ${connectionCount(scenario.connections ?? settings.connections)}`);
+      log(`throughput ${scenario.name}: ${servers.map((server) => server.name).join(', ')} take ${settings.turns} turns, ${settings.seconds} s each in all, ${settings.connections} connections`);
       const merged = await inTurns(servers, { ...turns, seconds: settings.seconds },
         (server, seconds, latencies) => throughput(server, scenario, seconds, latencies));
       const [floorRun] = merged;
@@ -289,9 +283,7 @@ async function main() {
     process.stdout.write(`reviews: ${reviews.map((r) => `${r.name} ${r.bytes} B`).join(', ')}; mix = round-robin of the three\n\n`);
     process.stdout.write(`${httpTable(runs)}\n\n`);
     const frameworkMix = runs.find((run) => run.server === 'fastify-floor' && run.scenario === 'mix');
-    process.stdout.write(`mix: fastify-floor ${frameworkMix.ratioToFloor.toFixed(2)} x floor (the framework's share); webhook ${webhookMix.ratioToFastifyFloor.toFixed(2)} x fastify-floor (its own work)\n`);
-    const serialRuns = runs.filter((run) => run.scenario === serial.name);
-    process.stdout.write(`${serial.name}: one review at a time, floor ${serialRuns[0].rps}/s, webhook ${serialRuns[1].ratioToFloor.toFixed(2)} x floor\n\n`);
+    process.stdout.write(`mix: fastify-floor ${frameworkMix.ratioToFloor.toFixed(2)} x floor (the framework's share); webhook ${webhookMix.ratioToFastifyFloor.toFixed(2)} x fastify-floor (its own work)\n\n`);
     if (leak) {
       const gc = (entry) => (entry ? `${entry.liveMB} MB live (${entry.committedMB} MB committed) at ${entry.auditLines} lines` : 'none');
       process.stdout.write(`memory (fresh webhook): RSS ${mb(leak.afterWarmup.rssBytes)} MB after warm-up, ${mb(leak.after.rssBytes)} MB after ${leak.reviews} reviews (peak ${mb(leak.peakRssBytes)} MB); live heap after a full GC ${mb(leak.liveHeapBeforeBytes)} -> ${mb(leak.liveHeapAfterBytes)} MB; full GCs in --trace-gc meanwhile: ${leak.fullGcs} (first ${gc(leak.firstGc)}, last ${gc(leak.lastGc)})\n`);
