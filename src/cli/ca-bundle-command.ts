@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isDnsLabel, isDnsSubdomain } from '../core/rfc1123-names.js';
 import { CertificateFileError } from '../tls/certificate-file-error.js';
 import { parseCertificate } from '../tls/certificate-pair.js';
 import { clusterApiContext } from './cluster-api-context.js';
 import { loadKubeConfig } from './load-kube-config.js';
 import { messageWithCause } from './message-with-cause.js';
 import { patchCaBundle } from './patch-ca-bundle.js';
-import { DNS_LABEL, DNS_SUBDOMAIN } from './rfc1123-names.js';
 import { caBundleFromSecret, DEFAULT_NAMESPACE, POD_NAMESPACE_FILE, type SecretOption } from './secret-ca-bundle.js';
 
 /**
@@ -147,12 +147,12 @@ function checkCombination(values: {
   for (const flag of ['namespace', 'service'] as const) {
     if (values[flag] !== undefined && values.secret === undefined) return `--${flag} only makes sense with --secret`;
   }
-  if (values.secret !== undefined && (values.secret.length > 253 || !DNS_SUBDOMAIN.test(values.secret))) {
+  if (values.secret !== undefined && !isDnsSubdomain(values.secret)) {
     return `--secret "${values.secret}" is not a valid Secret name (RFC 1123 subdomain)`;
   }
   for (const flag of ['namespace', 'service'] as const) {
     const value = values[flag];
-    if (value !== undefined && !DNS_LABEL.test(value)) return `--${flag} "${value}" is not a DNS label (RFC 1123)`;
+    if (value !== undefined && !isDnsLabel(value)) return `--${flag} "${value}" is not a DNS label (RFC 1123)`;
   }
   if (values.timeout !== undefined) {
     const seconds = Number(values.timeout);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describeRef, ensureTlsSecret, type SecretRef, type SecretStore } from '../tls/tls-secret.js';
 import type { ClusterApiContext } from './cluster-api-context.js';
 import { messageWithCause } from './message-with-cause.js';
-import { DNS_LABEL } from './rfc1123-names.js';
+import { isDnsLabel } from '../core/rfc1123-names.js';
 
 /** Where the kubelet puts the pod's namespace, next to the service account token. */
 export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -50,7 +50,7 @@ export async function caBundleFromSecret(
   const needsPodFile = [flag, context].every((value) => value === undefined || value.trim() === '');
   const pod = needsPodFile ? await readPodNamespace(podNamespaceFile) : undefined;
   const namespace = resolveNamespace({ flag, context, pod });
-  if (!DNS_LABEL.test(namespace)) throw new Error(`namespace "${namespace}" is not a DNS label (RFC 1123)`);
+  if (!isDnsLabel(namespace)) throw new Error(`namespace "${namespace}" is not a DNS label (RFC 1123)`);
   const ref: SecretRef = { name: secret.name, namespace };
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const where = describeRef(ref);

@@ -1,6 +1,7 @@
 import type { LabelSelector, LabelSelectorRequirement } from '../core/kube-types.js';
 import { isCleanAbsolutePath } from '../core/mount-path.js';
 import { parseQuantity } from '../core/quantity.js';
+import { isDnsLabel, isDnsSubdomain } from '../core/rfc1123-names.js';
 import type { AffinityMode, Config, TmpfsDir } from './config-types.js';
 
 /** A configuration problem, naming the key (`tmpfs.dirs.node_modules`) and what is wrong with its value. */
@@ -33,8 +34,6 @@ export const DEFAULT_CONFIG_DOCUMENT = {
 
 type Doc = Record<string, unknown>;
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
@@ -78,7 +77,7 @@ function isLabelKey(key: string): boolean {
   const slash = key.indexOf('/');
   const prefix = slash === -1 ? '' : key.slice(0, slash);
   const name = slash === -1 ? key : key.slice(slash + 1);
-  if (slash !== -1 && (prefix.length === 0 || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) return false;
+  if (slash !== -1 && !isDnsSubdomain(prefix)) return false;
   return name.length > 0 && name.length <= 63 && LABEL_NAME.test(name);
 }
 
@@ -170,7 +169,7 @@ function parseRewrite(value: unknown, key: string): Record<string, string> {
     const where = `${key}.${from}`;
     const target = stringValue(to, where);
     for (const name of [from, target]) {
-      if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+      if (!isDnsSubdomain(name)) {
         throw new ConfigError(where, `"${name}" is not a valid StorageClass name`);
       }
     }
@@ -185,10 +184,10 @@ function parseRewrite(value: unknown, key: string): Record<string, string> {
   return rewrite;
 }
 
-function parseName(value: unknown, key: string, fallback: string, pattern: RegExp, what: string): string {
+function parseLabelName(value: unknown, key: string, fallback: string, what: string): string {
   if (value === undefined || value === null) return fallback;
   const name = stringValue(value, key);
-  if (name.length > 63 || !pattern.test(name)) throw new ConfigError(key, `"${name}" is not a valid ${what}`);
+  if (!isDnsLabel(name)) throw new ConfigError(key, `"${name}" is not a valid ${what}`);
   return name;
 }
 
@@ -242,9 +241,8 @@ export function parseConfig(document: unknown): Config {
     affinity: {
       mode: mode as AffinityMode,
       preferredWeight: weight,
-      longhornNamespace: parseName(
-        affinity.longhornNamespace, 'affinity.longhornNamespace',
-        DEFAULT_CONFIG_DOCUMENT.affinity.longhornNamespace, DNS1123_LABEL, 'namespace name',
+      longhornNamespace: parseLabelName(
+        affinity.longhornNamespace, 'affinity.longhornNamespace', DEFAULT_CONFIG_DOCUMENT.affinity.longhornNamespace, 'namespace name',
       ),
     },
     containerStorage: {
@@ -253,10 +251,8 @@ export function parseConfig(document: unknown): Config {
       sizeLimitBytes: containerSize.bytes,
     },
     service: {
-      name: parseName(service.name, 'service.name', DEFAULT_CONFIG_DOCUMENT.service.name, DNS1123_LABEL, 'Service name'),
-      namespace: parseName(
-        service.namespace, 'service.namespace', DEFAULT_CONFIG_DOCUMENT.service.namespace, DNS1123_LABEL, 'namespace name',
-      ),
+      name: parseLabelName(service.name, 'service.name', DEFAULT_CONFIG_DOCUMENT.service.name, 'Service name'),
+      namespace: parseLabelName(service.namespace, 'service.namespace', DEFAULT_CONFIG_DOCUMENT.service.namespace, 'namespace name'),
     },
   };
   return deepFreeze(config);

@@ -51,10 +51,3 @@ const NAMES: Readonly<Record<VolumePrefix, (path: string) => string>> = {
 export function volumeNameForPath(prefix: VolumePrefix, path: string): string {
   return NAMES[prefix](path);
 }
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** Whether `name` is a valid DNS-1123 label (what the API server requires of volume names). */
-export function isDns1123Label(name: string): boolean {
-  return name.length <= MAX_LABEL && DNS1123_LABEL.test(name);
-}

@@ -1,6 +1,7 @@
 import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
+import { isDnsLabel } from '../core/rfc1123-names.js';
 
 /** A certificate and its private key, both PEM. */
 export interface PemKeyPair {
@@ -38,7 +39,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** How far notBefore is back-dated, so a client whose clock is a little behind still accepts a new certificate. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const RSA_MODULUS_BITS = 2048;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 /**
@@ -48,7 +48,7 @@ const generateKeyPairAsync = promisify(generateKeyPair);
  */
 export function serviceDnsNames(serviceName: string, namespace: string): string[] {
   for (const [what, value] of [['service name', serviceName], ['namespace', namespace]] as const) {
-    if (!DNS_LABEL.test(value)) {
+    if (!isDnsLabel(value)) {
       throw new Error(`${what} "${value}" is not a DNS label (RFC 1123): cannot put it in a certificate`);
     }
   }

@@ -1,4 +1,4 @@
-import { isDns1123Label } from '../../src/core/volume-name.js';
+import { isDnsLabel } from '../../src/core/rfc1123-names.js';
 import type { Pod } from '../../src/core/kube-types.js';
 
 /**
@@ -10,7 +10,7 @@ export function podRuleViolations(pod: Pod): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   for (const volume of pod.spec?.volumes ?? []) {
-    if (!isDns1123Label(volume.name)) problems.push(`volume name ${volume.name} is not a DNS-1123 label`);
+    if (!isDnsLabel(volume.name)) problems.push(`volume name ${volume.name} is not a DNS-1123 label`);
     if (names.has(volume.name)) problems.push(`duplicate volume name ${volume.name}`);
     names.add(volume.name);
   }
