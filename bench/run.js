@@ -155,7 +155,6 @@ async function main() {
     const afterWarmup = { rssBytes: rssBytes(webhook.pid), ...(await webhookHeap(webhook.port)) };
     log(`webhook RSS after warm-up: ${mb(afterWarmup.rssBytes)} MB`);
 
-    const turns = { turns: settings.turns };
     const ratios = (run, to) => {
       run.ratioToFloor = Math.round((run.rps / to.rps) * 100) / 100;
       run.cpuRatioToFloor = Math.round((to.cpuMicrosPerReview / run.cpuMicrosPerReview) * 100) / 100;
@@ -165,7 +164,7 @@ async function main() {
       // Fastify's share and the webhook's own work.
       const servers = scenario === mix ? [floor, fastifyFloor, webhook] : [floor, webhook];
       log(`throughput ${scenario.name}: ${servers.map((server) => server.name).join(', ')} take ${settings.turns} turns, ${settings.seconds} s each in all, ${settings.connections} connections`);
-      const merged = await inTurns(servers, { ...turns, seconds: settings.seconds },
+      const merged = await inTurns(servers, { turns: settings.turns, seconds: settings.seconds },
         (server, seconds, latencies) => throughput(server, scenario, seconds, latencies));
       const [floorRun] = merged;
       for (const run of merged.slice(1)) ratios(run, floorRun);
@@ -183,7 +182,7 @@ async function main() {
       if (server === webhook) await countAudit(result.answered, 0);
       return { scenario: `mix @ ${settings.rate}/s`, server: server.name, kind: 'fixed-rate', ...result };
     };
-    const [floorRate, webhookRate] = await inTurns([floor, webhook], { ...turns, seconds: settings.rateSeconds }, fixedRate);
+    const [floorRate, webhookRate] = await inTurns([floor, webhook], { turns: settings.turns, seconds: settings.rateSeconds }, fixedRate);
     runs.push(floorRate, webhookRate);
 
     let leak;

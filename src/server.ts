@@ -1,18 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
-import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { startClusterFacts, type RunningClusterFacts } from './cluster/start-cluster-facts.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServerSettings } from './config/server-settings.js';
 import { buildApp } from './http/build-app.js';
+import { TLS_OPTIONS, transportOptions } from './http/transport-options.js';
 import { WebhookMetrics } from './metrics/webhook-metrics.js';
 import { CertificateReloader } from './tls/certificate-reloader.js';
 import { expiryTimestampSeconds } from './tls/certificate-expiry.js';
 import { loadCertificates } from './tls/load-certificates.js';
-
-/** TLS 1.2 is the floor (kube-apiserver speaks 1.2 and 1.3); set again on every reload, see CertificateReloader. */
-const TLS_OPTIONS: SecureContextOptions = { minVersion: 'TLSv1.2' };
 
 /** How long /readyz waits for the caches' first sync before reporting ready with co-location degraded. */
 const INITIAL_SYNC_GRACE_MS = 60_000;
@@ -57,25 +54,7 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
     return { ready: !shuttingDown && !syncing, detail: { shuttingDown, coLocation: detail } };
   };
 
-  const app = buildApp(
-    { config, facts: cluster.facts, logger, metrics, readiness },
-    {
-      https: {
-        key: certificates.key,
-        cert: certificates.cert,
-        ...TLS_OPTIONS,
-        // A client that opens a socket and never finishes the handshake holds it for tls' default 120 s otherwise.
-        handshakeTimeout: settings.headersTimeoutMs,
-        // Node enforces the headers and request deadlines only when it sweeps connections, every 30 s by default:
-        // a 10 s headers timeout would really be up to 40 s.
-        connectionsCheckingInterval: Math.min(1_000, settings.headersTimeoutMs / 2),
-      },
-      // Bounded time per request: slow clients (slow-loris) cannot hold sockets open.
-      requestTimeout: settings.requestTimeoutMs,
-      connectionTimeout: 0,
-      keepAliveTimeout: 65_000,
-    },
-  );
+  const app = buildApp({ config, facts: cluster.facts, logger, metrics, readiness }, transportOptions(settings, certificates));
   await app.listen({ port: settings.port, host: settings.host });
   const server = app.server as HttpsServer;
   server.headersTimeout = settings.headersTimeoutMs;

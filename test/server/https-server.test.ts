@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { constants, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,11 +45,10 @@ describe('the listening HTTPS server with generated certificates', () => {
     const fdDir = `/proc/${server.child.pid}/fd`;
     const stdoutPipe = readlinkSync(join(fdDir, '1'));
     expect(statSync(join(fdDir, '1')).isFIFO()).toBe(true);
-    const O_NONBLOCK = 0o4000;
     const nonBlocking = readdirSync(fdDir).filter((fd) => {
       if (fd === '1' || readlinkSync(join(fdDir, fd)) !== stdoutPipe) return false;
       const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/${server.child.pid}/fdinfo/${fd}`, 'utf8'));
-      return flags !== null && (Number.parseInt(flags[1]!, 8) & O_NONBLOCK) !== 0;
+      return flags !== null && (Number.parseInt(flags[1]!, 8) & constants.O_NONBLOCK) !== 0;
     });
     expect(nonBlocking).toHaveLength(1);
     // The review of the test before is logged through it (a partial batch goes out within a second).
