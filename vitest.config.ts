@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: fast unit/HTTP suites in parallel, then the end-to-end suites one file at a time (each starts a
- * real etcd + kube-apiserver + kube-controller-manager; several at once would starve a 2-core machine).
+ * Two projects: fast unit/HTTP suites in parallel (`npm run test:unit`), then the end-to-end suites one file at a
+ * time (each starts a real etcd + kube-apiserver + kube-controller-manager; several at once would starve a 2-core
+ * machine).
  */
 export default defineConfig({
   test: {
@@ -21,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.test.ts'],
+          // Builds the cluster binaries when they are missing (once, then cached), so e2e suites never skip.
+          globalSetup: ['test/e2e/harness/provision-global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
           fileParallelism: false,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Provision a real Kubernetes 1.20 control plane (etcd, kube-apiserver,
-# kube-controller-manager) for the end-to-end tests.
+# Provision a real Kubernetes 1.20 cluster's binaries (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubelet) for the end-to-end tests.
 #
 # The binaries land in an envtest/KUBEBUILDER_ASSETS layout outside the repo:
 #   ${WSW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/workspace-storage-webhook}/kube-1.20.2/bin/
@@ -8,7 +8,7 @@
 #
 # Only the npm registry and Debian's archive are reachable from our machines, so:
 #   - etcd comes from Debian's `etcd-server` package (3.4);
-#   - kube-apiserver and kube-controller-manager are built from Debian bookworm's
+#   - kube-apiserver, kube-controller-manager, kube-scheduler and kubelet are built from Debian bookworm's
 #     `kubernetes` source package (1.20.2, Go deps vendored) with Debian's Go 1.19,
 #     after applying the patches in scripts/kube-1.20-patches/ (see each file's header).
 #
@@ -28,14 +28,17 @@ readonly SRC_DIR="${KUBE_DIR}/src"
 readonly MARKER="${BIN_DIR}/.provisioned"
 readonly BUILD_LOG="${KUBE_DIR}/build.log"
 # Our own deb-src entry: a separate file so the image's debian.sources stays untouched.
+# Built from the kubernetes source package, in one `make` so they share the Go build cache.
+readonly KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
 readonly DEB_SRC_FILE=/etc/apt/sources.list.d/workspace-storage-webhook-deb-src.sources
 
 log() { printf '[provision-control-plane] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 complete() {
-  [[ -f "${MARKER}" && -x "${BIN_DIR}/etcd" && -x "${BIN_DIR}/kube-apiserver" &&
-    -x "${BIN_DIR}/kube-controller-manager" ]]
+  [[ -f "${MARKER}" && -x "${BIN_DIR}/etcd" ]] || return 1
+  local b
+  for b in "${KUBE_BINARIES[@]}"; do [[ -x "${BIN_DIR}/${b}" ]] || return 1; done
 }
 
 # Fast path, before taking any lock or touching apt.
@@ -87,7 +90,7 @@ if [[ ! -x "${BIN_DIR}/etcd" ]]; then
   log "etcd: $("${BIN_DIR}/etcd" --version | head -n1)"
 fi
 
-# --- kube-apiserver + kube-controller-manager --------------------------------
+# --- kube-apiserver, kube-controller-manager, kube-scheduler, kubelet ----------
 build_kube() {
   local need=()
   command -v go >/dev/null || need+=(golang-go)
@@ -135,21 +138,22 @@ EOF
   mkdir -p "${tree}/.go/src/k8s.io"
   [[ -L "${tree}/.go/src/k8s.io/kubernetes" ]] || ln -s ../../.. "${tree}/.go/src/k8s.io/kubernetes"
 
-  log "building kube-apiserver and kube-controller-manager (several minutes on 2 cores; log: ${BUILD_LOG})"
+  local what=() b
+  for b in "${KUBE_BINARIES[@]}"; do what+=("cmd/${b}"); done
+  log "building ${KUBE_BINARIES[*]} (15-20 minutes on 2 cores; log: ${BUILD_LOG})"
   local start=${SECONDS}
   if ! (
     cd "${tree}/.go/src/k8s.io/kubernetes" &&
       env GOPATH="${tree}/.go" GOCACHE="${KUBE_DIR}/.gocache" CGO_ENABLED=0 \
         PATH="/usr/lib/go/bin:${PATH}" \
-        make WHAT="cmd/kube-apiserver cmd/kube-controller-manager"
+        make WHAT="${what[*]}"
   ) >"${BUILD_LOG}" 2>&1; then
     tail -n 40 "${BUILD_LOG}" >&2
     die "build failed; full log in ${BUILD_LOG}"
   fi
   log "build took $((SECONDS - start)) s"
 
-  local b
-  for b in kube-apiserver kube-controller-manager; do
+  for b in "${KUBE_BINARIES[@]}"; do
     install -m 0755 "${tree}/_output/bin/${b}" "${BIN_DIR}/${b}"
     log "${b}: $("${BIN_DIR}/${b}" --version)"
   done
@@ -160,7 +164,9 @@ EOF
   fi
 }
 
-if [[ ! -x "${BIN_DIR}/kube-apiserver" || ! -x "${BIN_DIR}/kube-controller-manager" ]]; then
+missing_kube=0
+for b in "${KUBE_BINARIES[@]}"; do [[ -x "${BIN_DIR}/${b}" ]] || missing_kube=1; done
+if [[ ${missing_kube} -eq 1 ]]; then
   build_kube
 fi
 

@@ -24,7 +24,7 @@ import { ManagedProcess } from './managed-process.js';
 import { createCertificateAuthority, generateRsaKeyPair, issueServingCertificate } from './pki.js';
 
 export { findControlPlaneAssets, provisionedAssetsDir } from './assets.js';
-export { describeE2E, E2E_SKIP_MESSAGE, isCI } from './describe-e2e.js';
+export { describeE2E, E2E_MISSING_MESSAGE } from './describe-e2e.js';
 
 /** Options for {@link startControlPlane}. */
 export interface ControlPlaneOptions {
