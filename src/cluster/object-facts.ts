@@ -10,8 +10,10 @@ import type { ClaimFact, NodeFact, VolumeFact } from '../core/cluster-facts.js';
 export interface ReplicaFact {
   /** `spec.volumeName`: the Longhorn volume this replica belongs to. */
   readonly volumeName: string;
-  /** `spec.nodeID`: the node holding the data; "" while the replica is not scheduled. */
+  /** `spec.nodeID`: the node holding the data (the Node's name); "" while the replica is not scheduled. */
   readonly nodeID: string;
+  /** `spec.failedAt` is set: the replica's data cannot be used (longhorn-manager: usable = nodeID != "" && failedAt == ""). */
+  readonly failed: boolean;
 }
 
 /** The identity fields of `metadata`; undefined when the object has no name (it cannot be keyed). */
@@ -44,7 +46,26 @@ export function claimFact(object: unknown): ClaimFact | undefined {
 // Every PV of a driver would otherwise carry its own copy of the driver name (10k copies at 10k workspaces).
 const KNOWN_DRIVERS = new Map(['driver.longhorn.io', 'io.rancher.longhorn'].map((driver) => [driver, driver]));
 
-/** PV -> CSI driver and handle, and whether `spec.nodeAffinity.required` has at least one node selector term. */
+/** Node-level keys: a requirement on one of these names nodes; any other key (a zone, a region) names places. */
+const NODE_LEVEL_LABEL = 'kubernetes.io/hostname';
+const NODE_LEVEL_FIELD = 'metadata.name';
+
+/** Whether a node selector term names nodes: an `In` on the hostname label or the node's name. */
+function namesNodes(term: unknown): boolean {
+  const entry = record(term);
+  const names = (requirements: unknown, key: string): boolean =>
+    Array.isArray(requirements) &&
+    requirements.some((requirement) => {
+      const r = record(requirement);
+      return r?.key === key && r.operator === 'In' && Array.isArray(r.values) && r.values.length > 0;
+    });
+  return names(entry?.matchExpressions, NODE_LEVEL_LABEL) || names(entry?.matchFields, NODE_LEVEL_FIELD);
+}
+
+/**
+ * PV -> CSI driver and handle; node-local when `spec.nodeAffinity.required` has terms and every one names nodes
+ * (terms are ORed: one zone-level term lets the pod run anywhere in the zone); ReadWriteMany from `spec.accessModes`.
+ */
 export function volumeFact(object: unknown): VolumeFact | undefined {
   const pv = record(object);
   if (pv === undefined) return undefined;
@@ -58,7 +79,8 @@ export function volumeFact(object: unknown): VolumeFact | undefined {
     csiDriver: KNOWN_DRIVERS.get(driver) ?? driver,
     // Dynamic Longhorn PVs are named after their volume: share the name string (the cache key) instead of a copy.
     volumeHandle: handle === name ? name : handle,
-    hasNodeAffinity: Array.isArray(terms) && terms.length > 0,
+    nodeLocal: Array.isArray(terms) && terms.length > 0 && terms.every(namesNodes),
+    readWriteMany: Array.isArray(spec?.accessModes) && spec.accessModes.includes('ReadWriteMany'),
   });
 }
 
@@ -89,12 +111,12 @@ export function nodeFact(object: unknown): NodeFact | undefined {
   return NODE_FACTS[(ready ? 2 : 0) + (unschedulable ? 1 : 0)];
 }
 
-/** Replica -> volume and node; undefined without `spec.volumeName` (it could not be indexed by volume). */
+/** Replica -> volume, node and failed; undefined without `spec.volumeName` (it could not be indexed by volume). */
 export function replicaFact(object: unknown): ReplicaFact | undefined {
   const spec = record(record(object)?.spec);
   const volumeName = text(spec?.volumeName);
   if (volumeName === '') return undefined;
-  return Object.freeze({ volumeName, nodeID: text(spec?.nodeID) });
+  return Object.freeze({ volumeName, nodeID: text(spec?.nodeID), failed: text(spec?.failedAt) !== '' });
 }
 
 function record(value: unknown): Json | undefined {

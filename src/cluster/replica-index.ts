@@ -4,8 +4,17 @@ import type { ReplicaFact } from './object-facts.js';
 const NO_NODES: readonly string[] = Object.freeze([]);
 
 /**
- * Replicas by name (they are read from one namespace, so the namespace is ignored) plus the index Longhorn volume -> nodes holding a scheduled replica, kept up to date per event:
- * a replica moved from node A to B (MODIFIED), deleted, or scheduled late (nodeID "" -> "B") moves its index entry.
+ * A replica whose data the pod can sit beside: scheduled to a node and not failed (longhorn-manager's own test,
+ * `nodeID != "" && failedAt == ""`). Not `status.currentState`: a detached volume stops every replica.
+ */
+function usable(fact: ReplicaFact): boolean {
+  return fact.nodeID !== '' && !fact.failed;
+}
+
+/**
+ * Replicas by name (they are read from one namespace, so the namespace is ignored) plus the index Longhorn volume ->
+ * nodes holding a usable replica, kept up to date per event: a replica moved from node A to B (MODIFIED), deleted,
+ * scheduled late (nodeID "" -> "B") or failed (failedAt set) moves or drops its index entry.
  * Index entries are small frozen arrays replaced on change (copy-on-write), so an array handed to a caller never
  * changes under it, and a lookup allocates nothing in the common case.
  */
@@ -24,7 +33,7 @@ export class ReplicaIndex implements FactSink<ReplicaFact> {
     return this.byVolume.size;
   }
 
-  /** Distinct nodes holding a scheduled replica of `volume`, sorted; empty when none is known. */
+  /** Distinct nodes holding a usable replica of `volume`, sorted; empty when none is known. */
   nodesOf(volume: string): readonly string[] {
     const nodes = this.byVolume.get(volume);
     if (nodes === undefined) return NO_NODES;
@@ -45,7 +54,7 @@ export class ReplicaIndex implements FactSink<ReplicaFact> {
     this.replicas.set(key, fact);
     if (previous !== undefined) {
       // Most replica updates are status changes: leave the index alone when volume and node are unchanged.
-      if (previous.volumeName === fact.volumeName && previous.nodeID === fact.nodeID) return;
+      if (previous.volumeName === fact.volumeName && previous.nodeID === fact.nodeID && previous.failed === fact.failed) return;
       this.unindex(previous);
     }
     this.index(fact);
@@ -64,14 +73,14 @@ export class ReplicaIndex implements FactSink<ReplicaFact> {
   }
 
   private index(fact: ReplicaFact): void {
-    if (fact.nodeID === '') return; // not scheduled: holds no data anywhere yet
+    if (!usable(fact)) return;
     const current = this.byVolume.get(fact.volumeName) ?? NO_NODES;
     const next = [...current, fact.nodeID].sort();
     this.byVolume.set(fact.volumeName, Object.freeze(next));
   }
 
   private unindex(fact: ReplicaFact): void {
-    if (fact.nodeID === '') return;
+    if (!usable(fact)) return;
     const current = this.byVolume.get(fact.volumeName);
     if (current === undefined) return;
     const at = current.indexOf(fact.nodeID);

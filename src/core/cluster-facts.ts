@@ -16,8 +16,14 @@ export interface VolumeFact {
   readonly csiDriver: string;
   /** `spec.csi.volumeHandle`: for Longhorn, the Longhorn volume name. */
   readonly volumeHandle: string;
-  /** True when the PV carries required node affinity (local-path and other node-local volumes). */
-  readonly hasNodeAffinity: boolean;
+  /**
+   * True when the PV's required node affinity pins it to nodes (every term names nodes by `kubernetes.io/hostname`
+   * or `metadata.name`, as local-path and Longhorn strict-local write it): the scheduler already puts the pod there.
+   * A zone- or region-level term (Longhorn 1.12 strictTopology) does not make a volume node-local.
+   */
+  readonly nodeLocal: boolean;
+  /** `spec.accessModes` holds ReadWriteMany: Longhorn serves it through a share-manager pod over NFS. */
+  readonly readWriteMany: boolean;
 }
 
 /** A Node as the co-location decision sees it. */
@@ -45,8 +51,8 @@ export interface ClusterFacts {
   /** The PV `name`, or undefined when the cache does not hold it. */
   volume(name: string): VolumeFact | undefined;
   /**
-   * Nodes holding a replica of the Longhorn volume `longhornVolume` (replicas with a non-empty `spec.nodeID`),
-   * or undefined when replica facts are unavailable (CRD absent, forbidden, not synced).
+   * Nodes holding a usable replica of the Longhorn volume `longhornVolume` (`spec.nodeID` set and no
+   * `spec.failedAt`, Longhorn's own test), or undefined when replica facts are unavailable (CRD absent, forbidden, not synced).
    */
   replicaNodes(longhornVolume: string): readonly string[] | undefined;
   /** The Node `name`, or undefined when the cache does not hold it. */

@@ -6,7 +6,7 @@ export const LONGHORN_DRIVERS: ReadonlySet<string> = new Set(['driver.longhorn.i
 
 /** Where the pod's data lives, as far as the facts tell. */
 export interface CoLocation {
-  /** Nodes holding a replica of every Longhorn volume the pod mounts, Ready and schedulable; sorted. */
+  /** Names of the Nodes holding a usable replica of every Longhorn volume the pod mounts, Ready and schedulable; sorted. */
   readonly nodes: readonly string[];
   /** The Longhorn volumes that constrained the choice (volume handles). */
   readonly volumes: readonly string[];
@@ -18,8 +18,9 @@ export interface CoLocation {
 
 /**
  * Finds the nodes that hold the pod's Longhorn data. For each PVC the pod mounts: unbound -> nothing to pin;
- * bound to a PV with node affinity (local-path) -> the scheduler already co-locates; bound to a Longhorn PV ->
- * the nodes of its replicas with a non-empty nodeID, minus NotReady or cordoned nodes. Several Longhorn volumes
+ * bound to a PV pinned to nodes (local-path, strict-local) -> the scheduler already co-locates; a ReadWriteMany
+ * Longhorn PV -> nothing to pin (share-manager); another Longhorn PV (a zone-level PV affinity included) -> the
+ * nodes of its usable replicas (scheduled, not failed), minus NotReady or cordoned nodes. Several Longhorn volumes
  * -> the intersection. Kubernetes cannot see replica placement itself (longhorn/longhorn#810).
  */
 export function findCoLocation(pod: Pod, namespace: string, facts: ClusterFacts): CoLocation {
@@ -51,12 +52,18 @@ export function findCoLocation(pod: Pod, namespace: string, facts: ClusterFacts)
       (unsure ? warnings : notes).push(`PV ${claim.volumeName} not known`);
       continue;
     }
-    if (pv.hasNodeAffinity) {
+    if (pv.nodeLocal) {
       notes.push(`PV ${claim.volumeName} is node-local already`);
       continue;
     }
     if (!LONGHORN_DRIVERS.has(pv.csiDriver)) {
       notes.push(`PV ${claim.volumeName} is not Longhorn`);
+      continue;
+    }
+    if (pv.readWriteMany) {
+      // Longhorn serves RWX through a share-manager pod over NFS: where the replicas are says nothing about where
+      // the workspace should run.
+      notes.push(`PV ${claim.volumeName} is ReadWriteMany (served by Longhorn's share-manager): not pinned`);
       continue;
     }
     const replicaNodes = facts.replicaNodes(pv.volumeHandle);

@@ -5,7 +5,7 @@ import { decodeReview, isReviewProblem } from '../../src/admission/decode-review
 import { encodeAnswer } from '../../src/admission/encode-answer.js';
 import type { AdmissionResponse, AdmissionReviewAnswer, ReviewMode } from '../../src/admission/review-types.js';
 import type { ClusterFacts } from '../../src/core/cluster-facts.js';
-import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { fixture } from '../support/fixtures.js';
 import { reviewFor } from '../support/test-app.js';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 
 describe('InMemoryClusterFacts', () => {
   it('answers from what was set, starting synced', () => {
     const facts = new InMemoryClusterFacts()
       .addClaim('ns', 'home', 'pvc-1')
-      .addVolume('pvc-1', { csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-1', hasNodeAffinity: false })
+      .addVolume('pvc-1', { csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-1', nodeLocal: false, readWriteMany: false })
       .addReplica('pvc-1', 'node-b')
       .addReplica('pvc-1', 'node-a')
       .addReplica('pvc-1', 'node-a')

@@ -124,7 +124,7 @@ describeE2E('InformerClusterFacts against a real kube-apiserver', () => {
     // 1. Initial sync.
     expect(await facts.waitForSync(60_000)).toEqual({ state: 'synced' });
     expect(facts.claim('coder', 'coder-ws-home')).toEqual({ volumeName: 'pvc-x' });
-    expect(facts.volume('pvc-x')).toEqual({ csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-x', hasNodeAffinity: false });
+    expect(facts.volume('pvc-x')).toEqual({ csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-x', nodeLocal: false, readWriteMany: false });
     expect(facts.replicaNodes('pvc-x')).toEqual(['node-a', 'node-b']);
     expect(facts.node('node-a')).toEqual({ ready: true, unschedulable: false });
     const replicasCache = facts.details().caches.find((cache) => cache.name === 'replicas.longhorn.io');

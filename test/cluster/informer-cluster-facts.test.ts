@@ -52,8 +52,8 @@ describe('InformerClusterFacts over a scripted API server', () => {
     expect(facts.claim('coder', 'coder-1-home')).toEqual({ volumeName: 'pvc-1' });
     expect(facts.claim('coder', 'coder-2-home')).toEqual({ volumeName: '' });
     expect(facts.claim('other', 'coder-1-home')).toBeUndefined();
-    expect(facts.volume('pvc-1')).toEqual({ csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-1', hasNodeAffinity: false });
-    expect(facts.volume('pvc-lp')).toEqual({ csiDriver: '', volumeHandle: '', hasNodeAffinity: true });
+    expect(facts.volume('pvc-1')).toEqual({ csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-1', nodeLocal: false, readWriteMany: false });
+    expect(facts.volume('pvc-lp')).toEqual({ csiDriver: '', volumeHandle: '', nodeLocal: true, readWriteMany: false });
     expect(facts.node('node-a')).toEqual({ ready: true, unschedulable: false });
     expect(facts.node('node-c')).toEqual({ ready: false, unschedulable: false });
     expect(facts.replicaNodes('pvc-1')).toEqual(['node-a', 'node-b']);

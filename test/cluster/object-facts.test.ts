@@ -19,12 +19,23 @@ describe('object -> fact transforms', () => {
     expect(claimFact(null)).toBeUndefined();
   });
 
+  const hostname = (node: string) => ({ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] });
+  const byName = (node: string) => ({ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] });
+  const zone = { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone-a'] }] };
+  const pvWith = (terms: unknown, extra: Record<string, unknown> = {}) => ({ spec: { nodeAffinity: { required: { nodeSelectorTerms: terms } }, ...extra } });
+  const none = { csiDriver: '', volumeHandle: '', nodeLocal: false, readWriteMany: false };
   it.each([
-    ['Longhorn CSI', { spec: { csi: { driver: 'driver.longhorn.io', volumeHandle: 'pvc-x' } } }, { csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-x', hasNodeAffinity: false }],
-    ['local-path', { spec: { hostPath: {}, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [] }] } } } }, { csiDriver: '', volumeHandle: '', hasNodeAffinity: true }],
-    ['empty term list', { spec: { nodeAffinity: { required: { nodeSelectorTerms: [] } } } }, { csiDriver: '', volumeHandle: '', hasNodeAffinity: false }],
-    ['terms not a list', { spec: { nodeAffinity: { required: { nodeSelectorTerms: {} } } } }, { csiDriver: '', volumeHandle: '', hasNodeAffinity: false }],
-    ['no spec', {}, { csiDriver: '', volumeHandle: '', hasNodeAffinity: false }],
+    ['Longhorn CSI', { spec: { csi: { driver: 'driver.longhorn.io', volumeHandle: 'pvc-x' }, accessModes: ['ReadWriteOnce'] } }, { ...none, csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-x' }],
+    ['Longhorn RWX', { spec: { csi: { driver: 'driver.longhorn.io', volumeHandle: 'pvc-x' }, accessModes: ['ReadWriteMany'] } }, { ...none, csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-x', readWriteMany: true }],
+    ['local-path (hostname term, as the provisioner writes it)', pvWith([hostname('node-1')], { hostPath: {} }), { ...none, nodeLocal: true }],
+    ['Longhorn strict-local (metadata.name field)', pvWith([byName('node-1')]), { ...none, nodeLocal: true }],
+    ['Longhorn strictTopology at zone level', pvWith([zone]), none],
+    ['one node term ORed with a zone term', pvWith([hostname('node-1'), zone]), none],
+    ['hostname NotIn', pvWith([{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['n'] }] }]), none],
+    ['an empty term', pvWith([{ matchExpressions: [] }]), none],
+    ['empty term list', pvWith([]), none],
+    ['terms not a list', pvWith({}), none],
+    ['no spec', {}, none],
   ])('PV: %s', (_name, pv, fact) => {
     expect(volumeFact(pv)).toEqual(fact);
   });
@@ -41,8 +52,10 @@ describe('object -> fact transforms', () => {
   });
 
   it('Replica: volume and node; no volume name -> no fact', () => {
-    expect(replicaFact({ spec: { volumeName: 'v', nodeID: 'n' } })).toEqual({ volumeName: 'v', nodeID: 'n' });
-    expect(replicaFact({ spec: { volumeName: 'v' } })).toEqual({ volumeName: 'v', nodeID: '' });
+    expect(replicaFact({ spec: { volumeName: 'v', nodeID: 'n', failedAt: '' } })).toEqual({ volumeName: 'v', nodeID: 'n', failed: false });
+    expect(replicaFact({ spec: { volumeName: 'v' } })).toEqual({ volumeName: 'v', nodeID: '', failed: false });
+    // longhorn-manager writes failedAt as an RFC 3339 time when the replica fails, "" when healthy.
+    expect(replicaFact({ spec: { volumeName: 'v', nodeID: 'n', failedAt: '2026-11-30T08:12:44Z' } })).toEqual({ volumeName: 'v', nodeID: 'n', failed: true });
     expect(replicaFact({ spec: { nodeID: 'n' } })).toBeUndefined();
     expect(replicaFact({})).toBeUndefined();
   });

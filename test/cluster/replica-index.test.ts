@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ReplicaIndex } from '../../src/cluster/replica-index.js';
 
 const NS = 'longhorn-system';
-const replica = (volumeName: string, nodeID: string) => ({ volumeName, nodeID });
+const replica = (volumeName: string, nodeID: string, failed = false) => ({ volumeName, nodeID, failed });
 
 describe('ReplicaIndex', () => {
   it('indexes scheduled replicas by volume, sorted and distinct', () => {
@@ -27,6 +27,19 @@ describe('ReplicaIndex', () => {
     index.set(NS, 'r2', replica('vol', 'node-c'));
     index.set(NS, 'r1', replica('vol', 'node-b'));
     expect(index.nodesOf('vol')).toEqual(['node-b', 'node-c']);
+  });
+
+  it('leaves out a failed replica (failedAt set) and takes it back once Longhorn rebuilds it', () => {
+    const index = new ReplicaIndex();
+    index.set(NS, 'r1', replica('vol', 'node-a'));
+    index.set(NS, 'r2', replica('vol', 'node-b', true));
+    expect(index.nodesOf('vol')).toEqual(['node-a']);
+    index.set(NS, 'r1', replica('vol', 'node-a', true));
+    expect(index.nodesOf('vol')).toEqual([]);
+    index.set(NS, 'r2', replica('vol', 'node-b'));
+    expect(index.nodesOf('vol')).toEqual(['node-b']);
+    index.delete(NS, 'r1');
+    expect(index.nodesOf('vol')).toEqual(['node-b']);
   });
 
   it('indexes a replica once it is scheduled, and forgets it when it is unscheduled again', () => {
@@ -85,17 +98,17 @@ describe('ReplicaIndex', () => {
   it('after any sequence of events equals an index rebuilt from the final replicas', () => {
     const names = fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5');
     const event = fc.oneof(
-      fc.record({ kind: fc.constant('set' as const), name: names, volume: fc.constantFrom('v1', 'v2'), node: fc.constantFrom('', 'n1', 'n2', 'n3') }),
+      fc.record({ kind: fc.constant('set' as const), name: names, volume: fc.constantFrom('v1', 'v2'), node: fc.constantFrom('', 'n1', 'n2', 'n3'), failed: fc.boolean() }),
       fc.record({ kind: fc.constant('delete' as const), name: names }),
     );
     fc.assert(
       fc.property(fc.array(event, { maxLength: 40 }), (events) => {
         const incremental = new ReplicaIndex();
-        const truth = new Map<string, { volumeName: string; nodeID: string }>();
+        const truth = new Map<string, ReturnType<typeof replica>>();
         for (const e of events) {
           if (e.kind === 'set') {
-            incremental.set(NS, e.name, replica(e.volume, e.node));
-            truth.set(e.name, replica(e.volume, e.node));
+            incremental.set(NS, e.name, replica(e.volume, e.node, e.failed));
+            truth.set(e.name, replica(e.volume, e.node, e.failed));
           } else {
             incremental.delete(NS, e.name);
             truth.delete(e.name);

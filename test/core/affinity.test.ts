@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { decide } from '../../src/core/decide.js';
 import type { NodeSelectorTerm, Pod } from '../../src/core/kube-types.js';
-import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { applyDecision, createInput, fixture } from '../support/fixtures.js';
 
 const NS = 'coder-workspaces';
@@ -22,7 +22,7 @@ function cluster(): InMemoryClusterFacts {
 
 function longhornClaim(facts: InMemoryClusterFacts, claim: string, volume: string, replicaNodes: string[]): void {
   facts.addClaim(NS, claim, volume);
-  facts.addVolume(volume, { csiDriver: 'driver.longhorn.io', volumeHandle: volume, hasNodeAffinity: false });
+  facts.addVolume(volume, { csiDriver: 'driver.longhorn.io', volumeHandle: volume, nodeLocal: false, readWriteMany: false });
   for (const node of replicaNodes) facts.addReplica(volume, node);
 }
 
@@ -39,7 +39,9 @@ function requiredTerms(pod: Pod): NodeSelectorTerm[] | undefined {
   return pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
 }
 
-const hostnameIn = (...nodes: string[]) => ({ key: 'kubernetes.io/hostname', operator: 'In', values: nodes });
+/** The pin: one term per node, selecting the Node by name (`metadata.name In [node]`, one value per term). */
+const named = (node: string) => ({ key: 'metadata.name', operator: 'In', values: [node] });
+const pinnedTo = (...nodes: string[]): NodeSelectorTerm[] => nodes.map((node) => ({ matchFields: [named(node)] }));
 
 interface Case {
   setup: (facts: InMemoryClusterFacts) => void;
@@ -51,15 +53,15 @@ interface Case {
 const cases: [string, Case][] = [
   ['single replica: pinned to its node', {
     setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-b']),
-    terms: [{ matchExpressions: [hostnameIn('node-b')] }],
+    terms: pinnedTo('node-b'),
   }],
   ['three replicas: any of their nodes', {
     setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-d', 'node-a', 'node-b']),
-    terms: [{ matchExpressions: [hostnameIn('node-a', 'node-b', 'node-d')] }],
+    terms: pinnedTo('node-a', 'node-b', 'node-d'),
   }],
   ['replicas on NotReady and cordoned nodes are not candidates', {
     setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-x', 'node-c', 'node-a']),
-    terms: [{ matchExpressions: [hostnameIn('node-a')] }],
+    terms: pinnedTo('node-a'),
   }],
   ['only replica on a NotReady node: not pinned, warned', {
     setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-x']),
@@ -67,12 +69,12 @@ const cases: [string, Case][] = [
   }],
   ['unscheduled replica (empty nodeID) is ignored', {
     setup: (f) => { longhornClaim(f, HOME, 'pvc-home', ['node-a']); f.addReplica('pvc-home', ''); },
-    terms: [{ matchExpressions: [hostnameIn('node-a')] }],
+    terms: pinnedTo('node-a'),
   }],
   ['two volumes with a common node: the intersection', {
     setup: (f) => { longhornClaim(f, HOME, 'pvc-home', ['node-a', 'node-b']); longhornClaim(f, 'cache', 'pvc-cache', ['node-b', 'node-d']); },
     pod: () => workspacePod(['cache']),
-    terms: [{ matchExpressions: [hostnameIn('node-b')] }],
+    terms: pinnedTo('node-b'),
   }],
   ['two volumes without a common node: not pinned, warned', {
     setup: (f) => { longhornClaim(f, HOME, 'pvc-home', ['node-a']); longhornClaim(f, 'cache', 'pvc-cache', ['node-b']); },
@@ -82,24 +84,24 @@ const cases: [string, Case][] = [
   ['deprecated io.rancher.longhorn driver', {
     setup: (f) => {
       f.addClaim(NS, HOME, 'pv-old');
-      f.addVolume('pv-old', { csiDriver: 'io.rancher.longhorn', volumeHandle: 'old-vol', hasNodeAffinity: false });
+      f.addVolume('pv-old', { csiDriver: 'io.rancher.longhorn', volumeHandle: 'old-vol', nodeLocal: false, readWriteMany: false });
       f.addReplica('old-vol', 'node-d');
     },
-    terms: [{ matchExpressions: [hostnameIn('node-d')] }],
+    terms: pinnedTo('node-d'),
   }],
   ['local-path PV already carries node affinity: nothing added', {
-    setup: (f) => { f.addClaim(NS, HOME, 'pvc-lp'); f.addVolume('pvc-lp', { csiDriver: '', volumeHandle: '', hasNodeAffinity: true }); },
+    setup: (f) => { f.addClaim(NS, HOME, 'pvc-lp'); f.addVolume('pvc-lp', { csiDriver: '', volumeHandle: '', nodeLocal: true, readWriteMany: false }); },
     terms: undefined,
   }],
   ['unbound PVC: nothing to pin', { setup: (f) => f.addClaim(NS, HOME, ''), terms: undefined }],
   ['local-path home plus a Longhorn cache: pinned by the Longhorn one', {
     setup: (f) => {
       f.addClaim(NS, HOME, 'pvc-lp');
-      f.addVolume('pvc-lp', { csiDriver: '', volumeHandle: '', hasNodeAffinity: true });
+      f.addVolume('pvc-lp', { csiDriver: '', volumeHandle: '', nodeLocal: true, readWriteMany: false });
       longhornClaim(f, 'cache', 'pvc-cache', ['node-d']);
     },
     pod: () => workspacePod(['cache']),
-    terms: [{ matchExpressions: [hostnameIn('node-d')] }],
+    terms: pinnedTo('node-d'),
   }],
   ['existing required terms (several, one with matchFields): ANDed into every term', {
     setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-a']),
@@ -109,26 +111,60 @@ const cases: [string, Case][] = [
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
             { matchExpressions: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['m5.xlarge'] }] },
-            { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['node-a', 'node-b'] }] },
+            { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['node-b'] }] },
           ],
         },
       };
       return pod;
     },
     terms: [
-      { matchExpressions: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['m5.xlarge'] }, hostnameIn('node-a')] },
-      { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['node-a', 'node-b'] }], matchExpressions: [hostnameIn('node-a')] },
+      { matchExpressions: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['m5.xlarge'] }], matchFields: [named('node-a')] },
+      { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['node-b'] }, named('node-a')] },
     ],
+  }],
+  ['existing required terms and two replica nodes: one term per (term, node)', {
+    setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-d', 'node-a']),
+    pod: () => {
+      const pod = workspacePod();
+      pod.spec!.affinity!.nodeAffinity = {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] }],
+        },
+      };
+      return pod;
+    },
+    terms: [
+      { matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }], matchFields: [named('node-a')] },
+      { matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }], matchFields: [named('node-d')] },
+    ],
+  }],
+  ['a failed replica is gone from the facts: the healthy replica\'s node is chosen', {
+    // The informer-backed facts drop replicas with spec.failedAt (replica-index.test.ts, informer tests).
+    setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-d']),
+    terms: pinnedTo('node-d'),
+  }],
+  ['ReadWriteMany Longhorn volume (share-manager over NFS): not pinned, noted', {
+    setup: (f) => {
+      f.addClaim(NS, HOME, 'pvc-rwx');
+      f.addVolume('pvc-rwx', { csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-rwx', nodeLocal: false, readWriteMany: true });
+      f.addReplica('pvc-rwx', 'node-a');
+    },
+    terms: undefined,
+  }],
+  ['zone-level PV affinity (Longhorn strictTopology) is not node-local: still pinned by replicas', {
+    // object-facts.test.ts: a zone term yields nodeLocal false.
+    setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-b']),
+    terms: pinnedTo('node-b'),
   }],
   ['pod without any affinity object', {
     setup: (f) => longhornClaim(f, HOME, 'pvc-home', ['node-b']),
     pod: () => { const pod = workspacePod(); delete pod.spec!.affinity; return pod; },
-    terms: [{ matchExpressions: [hostnameIn('node-b')] }],
+    terms: pinnedTo('node-b'),
   }],
   ['replica facts unavailable (CRD missing): degraded with a warning', {
     setup: (f) => {
       f.addClaim(NS, HOME, 'pvc-home');
-      f.addVolume('pvc-home', { csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-home', hasNodeAffinity: false });
+      f.addVolume('pvc-home', { csiDriver: 'driver.longhorn.io', volumeHandle: 'pvc-home', nodeLocal: false, readWriteMany: false });
       f.setReplicasUnavailable();
       f.setStatus({ state: 'degraded', reason: 'longhorn replicas unavailable: CRD not found' });
     },
@@ -153,7 +189,7 @@ describe('node affinity from Longhorn replica placement', () => {
     if (c.terms) expect(decision.mutations.find((m) => m.type === 'affinity')?.detail).toMatch(/^required node-/);
   });
 
-  it('preferred mode adds a weighted preferred term and keeps existing ones', () => {
+  it('preferred mode adds a weighted preferred term per replica node and keeps existing ones', () => {
     const facts = cluster();
     longhornClaim(facts, HOME, 'pvc-home', ['node-a']);
     const pod = workspacePod();
@@ -165,7 +201,7 @@ describe('node affinity from Longhorn replica placement', () => {
     expect(patched.spec?.affinity?.nodeAffinity).toEqual({
       preferredDuringSchedulingIgnoredDuringExecution: [
         { weight: 5, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] } },
-        { weight: 80, preference: { matchExpressions: [hostnameIn('node-a')] } },
+        { weight: 80, preference: { matchFields: [named('node-a')] } },
       ],
     });
     expect(decide(createInput(patched), preferred, facts).operations).toEqual([]);
@@ -185,7 +221,7 @@ describe('node affinity from Longhorn replica placement', () => {
     const pod = workspacePod();
     const decision = decide(createInput(pod), parseConfig({ tmpfs: { projects: ['/home/coder/app'] } }), facts);
     const patched = applyDecision(pod, decision);
-    expect(requiredTerms(patched)).toEqual([{ matchExpressions: [hostnameIn('node-a')] }]);
+    expect(requiredTerms(patched)).toEqual(pinnedTo('node-a'));
     expect(patched.spec?.volumes?.filter((v) => v.emptyDir?.medium === 'Memory')).toHaveLength(2);
     expect(new Set(decision.mutations.map((m) => m.type))).toEqual(new Set(['tmpfs', 'affinity']));
   });

@@ -7,7 +7,7 @@ import { PROJECTS_ANNOTATION } from '../../src/core/project-paths.js';
 import { parseQuantity } from '../../src/core/quantity.js';
 import { tmpfsTargetsFor } from '../../src/core/tmpfs-targets.js';
 import { volumeNameForPath } from '../../src/core/volume-name.js';
-import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { applyDecision, createInput, fixture } from '../support/fixtures.js';
 
 const facts = new InMemoryClusterFacts();

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { decide } from '../../src/core/decide.js';
 import type { Pod } from '../../src/core/kube-types.js';
-import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { applyDecision, createInput, fixture } from '../support/fixtures.js';
 
 const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));

@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { answerReview, type ReviewRecord } from '../../src/admission/answer-review.js';
 import { decodeReview, isReviewProblem } from '../../src/admission/decode-review.js';
-import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { AUDIT_MESSAGE, AuditLog } from '../../src/logging/audit-log.js';
 import { fixture } from '../support/fixtures.js';

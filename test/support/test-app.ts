@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/parse-config.js';
 import type { ClusterFacts } from '../../src/core/cluster-facts.js';
-import { InMemoryClusterFacts } from '../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from './in-memory-cluster-facts.js';
 import type { Readiness } from '../../src/http/app-dependencies.js';
 import { buildApp } from '../../src/http/build-app.js';
 import { WebhookMetrics } from '../../src/metrics/webhook-metrics.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { InMemoryClusterFacts } from '../../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../../support/in-memory-cluster-facts.js';
 import { parseConfig } from '../../../src/config/parse-config.js';
 import { buildApp } from '../../../src/http/build-app.js';
 import { WebhookMetrics } from '../../../src/metrics/webhook-metrics.js';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { InMemoryClusterFacts } from '../../../src/cluster/in-memory-cluster-facts.js';
+import { InMemoryClusterFacts } from '../../support/in-memory-cluster-facts.js';
 import type { FactsStatus, NodeFact, VolumeFact } from '../../../src/core/cluster-facts.js';
 
 /** Claim names pods mount and facts know about (one at the 63-character limit). */
@@ -8,9 +8,9 @@ export const CLAIM_POOL = ['home', 'cache', 'ws-data', `c${'x'.repeat(61)}c`] as
 export const NODE_POOL = ['node-a', 'node-b', 'node-c', 'node-d'] as const;
 
 const volumeFact: fc.Arbitrary<VolumeFact> = fc.oneof(
-  fc.constantFrom('driver.longhorn.io', 'io.rancher.longhorn').map((csiDriver) => ({ csiDriver, volumeHandle: '', hasNodeAffinity: false })),
-  fc.constant({ csiDriver: '', volumeHandle: '', hasNodeAffinity: true }),
-  fc.constant({ csiDriver: 'ebs.csi.aws.com', volumeHandle: 'vol-1', hasNodeAffinity: false }),
+  fc.constantFrom('driver.longhorn.io', 'io.rancher.longhorn').map((csiDriver) => ({ csiDriver, volumeHandle: '', nodeLocal: false, readWriteMany: false })),
+  fc.constant({ csiDriver: '', volumeHandle: '', nodeLocal: true, readWriteMany: false }),
+  fc.constant({ csiDriver: 'ebs.csi.aws.com', volumeHandle: 'vol-1', nodeLocal: false, readWriteMany: false }),
 );
 
 /** Everything the generated facts hold, as data (so a failing case prints readably). */

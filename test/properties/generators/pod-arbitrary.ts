@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { CONTAINER_STORAGE_ANNOTATION } from '../../../src/core/container-storage-plan.js';
 import type { Affinity, Container, NodeSelectorRequirement, NodeSelectorTerm, Pod, Volume } from '../../../src/core/kube-types.js';
-import { HOSTNAME_LABEL } from '../../../src/core/node-affinity-patch.js';
 import { PROJECTS_ANNOTATION } from '../../../src/core/project-paths.js';
 import { volumeNameForPath } from '../../../src/core/volume-name.js';
 import { CLAIM_POOL, NODE_POOL } from './cluster-facts-arbitrary.js';
@@ -63,6 +62,7 @@ const rawContainer = (name: fc.Arbitrary<string>): fc.Arbitrary<RawContainer> =>
   ),
 });
 
+const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 const requirement: fc.Arbitrary<NodeSelectorRequirement> = fc.oneof(
   fc.record({ key: fc.constantFrom('topology.kubernetes.io/zone', 'example.com/a~b', 'gpu'), operator: fc.constantFrom('In', 'NotIn'), values: fc.subarray(['zone-a', 'zone-b', 'eu-1'], { minLength: 1 }) }),
   fc.record({ key: fc.constantFrom('gpu', 'example.com/x'), operator: fc.constantFrom('Exists', 'DoesNotExist') }),

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Container, NodeSelectorTerm, Pod } from '../../../src/core/kube-types.js';
-import { HOSTNAME_LABEL } from '../../../src/core/node-affinity-patch.js';
+import { NODE_NAME_FIELD } from '../../../src/core/node-affinity-patch.js';
 
 /**
  * The pod minus the parts the webhook may change: spec.volumes, every regular container's volumeMounts and
@@ -30,38 +30,33 @@ function requiredTerms(pod: Pod): NodeSelectorTerm[] {
   return pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
 }
 
-function isHostnameIn(requirement: unknown, nodes: ReadonlySet<string>): boolean {
-  const value = requirement as { key?: unknown; operator?: unknown; values?: unknown };
-  return value.key === HOSTNAME_LABEL && value.operator === 'In' && Array.isArray(value.values) && value.values.length > 0 &&
-    value.values.every((node) => typeof node === 'string' && nodes.has(node));
+function isNodeNameIn(requirement: unknown, nodes: ReadonlySet<string>): boolean {
+  const value = requirement as { key?: unknown; operator?: unknown; values?: unknown } | undefined;
+  return value?.key === NODE_NAME_FIELD && value.operator === 'In' && Array.isArray(value.values) && value.values.length === 1 &&
+    typeof value.values[0] === 'string' && nodes.has(value.values[0]);
+}
+
+function normalizedTerm(term: NodeSelectorTerm): { matchExpressions: unknown[]; matchFields: unknown[] } {
+  return { matchExpressions: term.matchExpressions ?? [], matchFields: term.matchFields ?? [] };
 }
 
 /**
- * Problems if required node affinity was loosened: every pre-existing term must still be there, at its index, with
- * its matchFields unchanged and its matchExpressions as a prefix, gaining at most one `kubernetes.io/hostname In`
- * requirement whose nodes are all in `allowedNodes`; no term may be added when terms existed (terms are ORed).
- * A pod without required terms may gain exactly one term holding only that requirement.
+ * Problems if required node affinity was loosened. Unchanged terms are fine. Otherwise every patched term must be
+ * an original term (or, for a pod without required terms, the empty term) with one `metadata.name In [node]` field
+ * requirement appended, the node in `allowedNodes`: each patched term then implies an original one, so their OR
+ * (terms are ORed) can only be tighter.
  */
 export function affinityLoosenings(before: Pod, after: Pod, allowedNodes: ReadonlySet<string>): string[] {
   const original = requiredTerms(before);
   const patched = requiredTerms(after);
-  if (original.length === 0) {
-    if (patched.length === 0) return [];
-    const only = patched[0];
-    return patched.length === 1 && only?.matchFields === undefined && only?.matchExpressions?.length === 1 && isHostnameIn(only.matchExpressions[0], allowedNodes)
-      ? []
-      : [`required terms added to a pod that had none: ${JSON.stringify(patched)}`];
-  }
-  if (patched.length !== original.length) return [`required terms: ${original.length} before, ${patched.length} after`];
-  return original.flatMap((term, index) => {
-    const now = patched[index] as NodeSelectorTerm;
-    const problems: string[] = [];
-    if (!isDeepStrictEqual(term.matchFields, now.matchFields)) problems.push(`term ${index}: matchFields changed`);
-    problems.push(...prefixProblems(`term ${index} matchExpressions`, term.matchExpressions, now.matchExpressions));
-    const added = (now.matchExpressions ?? []).slice(term.matchExpressions?.length ?? 0);
-    if (added.length > 1 || (added.length === 1 && !isHostnameIn(added[0], allowedNodes))) {
-      problems.push(`term ${index}: gained ${JSON.stringify(added)}`);
+  if (isDeepStrictEqual(original, patched)) return [];
+  const bases = (original.length === 0 ? [{}] : original).map(normalizedTerm);
+  return patched.flatMap((term, index) => {
+    const fields = term.matchFields ?? [];
+    if (!isNodeNameIn(fields[fields.length - 1], allowedNodes)) {
+      return [`term ${index} does not end with metadata.name In [an allowed node]: ${JSON.stringify(term)}`];
     }
-    return problems;
+    const base = normalizedTerm({ ...term, matchFields: fields.slice(0, -1) });
+    return bases.some((candidate) => isDeepStrictEqual(candidate, base)) ? [] : [`term ${index} is no original term plus a node`];
   });
 }

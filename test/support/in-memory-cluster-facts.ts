@@ -1,7 +1,7 @@
-import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, VolumeFact } from '../core/cluster-facts.js';
+import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, VolumeFact } from '../../src/core/cluster-facts.js';
 
 /**
- * {@link ClusterFacts} from plain maps filled by setters: for unit tests of the pure core and for the preview CLI,
+ * {@link ClusterFacts} from plain maps filled by setters: for unit tests of the pure core,
  * where there is no cluster. Starts `synced` and empty, with replica facts available.
  */
 export class InMemoryClusterFacts implements ClusterFacts {
