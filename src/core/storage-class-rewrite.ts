@@ -4,6 +4,7 @@ import { EMPTY_PLAN } from './decision-types.js';
 import type { PatchOperation } from './json-patch.js';
 import { escapePointerToken } from './json-pointer.js';
 import type { PersistentVolumeClaim } from './kube-types.js';
+import { nodeLocalMisfit } from './node-local-fit.js';
 import { isRecord } from './pod-shape.js';
 
 /** The beta annotation that, when present, wins over `spec.storageClassName` (pkg/apis/core/helper GetPersistentVolumeClaimClass). */
@@ -28,7 +29,8 @@ export function effectiveStorageClass(claim: PersistentVolumeClaim): string | un
  * Rewrites the claim's effective class when it is a key of `storageClass.rewrite`. The annotation and the spec
  * both carry the new class when the annotation is present (so they agree whichever one a reader consults), and
  * the original is recorded in an annotation. `""` means "no class" and nil means "the default class": neither
- * is rewritten (the DefaultStorageClass admission plugin runs before webhooks, so nil is rare here).
+ * is rewritten (the DefaultStorageClass admission plugin runs before webhooks, so nil is rare here). A claim the
+ * node-local class cannot serve ({@link nodeLocalMisfit}) keeps its class, with a warning saying why.
  */
 export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Config): PlanResult {
   const from = effectiveStorageClass(claim);
@@ -36,6 +38,11 @@ export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Co
     return { ...EMPTY_PLAN, notes: [from ? `storage class ${from} is not rewritten` : 'no storage class to rewrite'] };
   }
   const to = config.storageClass.rewrite[from] as string;
+  const misfit = nodeLocalMisfit(claim);
+  if (misfit !== undefined) {
+    const why = `stays on ${from}: ${to} cannot serve ${misfit}`;
+    return { ...EMPTY_PLAN, warnings: [`PVC ${why}`], notes: [`storage class ${why}`] };
+  }
   const annotations = claim.metadata?.annotations;
   const operations: PatchOperation[] = [];
 

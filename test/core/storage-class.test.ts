@@ -39,12 +39,17 @@ const cases: [string, () => PersistentVolumeClaim, Expected][] = [
   }, { outcome: 'unchanged', spec: 'longhorn', legacy: '' }],
   ['legacy annotation longhorn and spec longhorn: both rewritten', () => {
     const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
-    pvc.metadata!.annotations![LEGACY] = 'longhorn';
+    (pvc.metadata!.annotations ??= {})[LEGACY] = 'longhorn';
     return pvc;
   }, { outcome: 'mutated', spec: 'local-path', legacy: 'local-path', original: 'longhorn' }],
   ['no annotations object at all', () => {
     const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
     delete pvc.metadata!.annotations;
+    return pvc;
+  }, { outcome: 'mutated', spec: 'local-path', original: 'longhorn' }],
+  ['devcontainer claim labelled only com.coder.resource, longhorn filled in as the default class', () => {
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/devcontainer-no-class.json');
+    pvc.spec!.storageClassName = 'longhorn';
     return pvc;
   }, { outcome: 'mutated', spec: 'local-path', original: 'longhorn' }],
   ['storageClassName null', () => {
@@ -53,6 +58,43 @@ const cases: [string, () => PersistentVolumeClaim, Expected][] = [
     return pvc;
   }, { outcome: 'unchanged', spec: null }],
 ];
+
+/** The home claim with `change` applied to its spec: what local-path can or cannot serve. */
+function homeClaimWith(change: Record<string, unknown>): PersistentVolumeClaim {
+  const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+  pvc.spec = { ...pvc.spec, ...change };
+  return pvc;
+}
+
+const misfits: [string, Record<string, unknown>, RegExp][] = [
+  ['ReadWriteMany (a shared disk)', { accessModes: ['ReadWriteMany'] }, /access mode ReadWriteMany/],
+  ['ReadOnlyMany beside ReadWriteOnce', { accessModes: ['ReadWriteOnce', 'ReadOnlyMany'] }, /access mode ReadOnlyMany/],
+  ['volumeMode Block', { volumeMode: 'Block' }, /volumeMode Block/],
+  ['a snapshot restore (dataSourceRef)', { dataSourceRef: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 's' } }, /data source \(VolumeSnapshot\)/],
+  ['a clone (dataSource)', { dataSource: { kind: 'PersistentVolumeClaim', name: 'old-home' } }, /data source \(PersistentVolumeClaim\)/],
+  ['pre-bound to a PV (volumeName)', { volumeName: 'pvc-0a1b' }, /pre-bound volumeName pvc-0a1b/],
+  ['a PV selector', { selector: { matchLabels: { tier: 'fast' } } }, /a PV selector/],
+];
+
+describe('PVC storage class: claims local-path cannot serve keep their class', () => {
+  it.each(misfits)('%s: stored unchanged, with a warning and a note', (_name, change, why) => {
+    const pvc = homeClaimWith(change);
+    const decision = decide(createInput(pvc), config, facts);
+    expect(decision.operations).toEqual([]);
+    expect(decision.outcome).toBe('unchanged');
+    expect(decision.warnings).toHaveLength(1);
+    expect(decision.warnings[0]).toMatch(/^PVC stays on longhorn: local-path cannot serve /);
+    expect(decision.warnings[0]).toMatch(why);
+    expect(decision.warnings[0]!.length).toBeLessThanOrEqual(120);
+    expect(decision.notes.join('\n')).toMatch(why);
+  });
+
+  it.each([['ReadWriteOncePod', { accessModes: ['ReadWriteOncePod'] }], ['Filesystem mode', { volumeMode: 'Filesystem' }]])(
+    '%s is served: rewritten', (_name, change) => {
+      const patched = applyDecision(homeClaimWith(change), decide(createInput(homeClaimWith(change)), config, facts));
+      expect(patched.spec?.storageClassName).toBe('local-path');
+    });
+});
 
 describe('PVC storage class rewrite', () => {
   it.each(cases)('%s', (_name, make, expected) => {

@@ -25,13 +25,16 @@ function withAnnotation(pod: Pod, key: string, value: string): Pod {
 }
 
 const cases: [string, () => Pod, Expected][] = [
-  ['Coder kubernetes template pod (home PVC at /home/coder, 8Gi limit)', () => fixture('pods/coder-kubernetes-template.json'), {
+  ['Coder kubernetes template pod (home PVC at /home/coder, the template\'s default 2Gi limit)', () => fixture('pods/coder-kubernetes-template.json'), {
     outcome: 'mutated',
     tmpfs: { dev: [`${PROJECT}/node_modules`, `${PROJECT}/.next`] },
-    warnings: [/container dev: memory limit 8Gi < tmpfs 24Gi \+ request 512Mi/],
+    warnings: [/container dev: memory limit 2Gi < tmpfs 24Gi \+ request 512Mi/],
   }],
-  ['devcontainer pod, project named by annotation, limit large enough', () =>
-    withAnnotation(fixture('pods/coder-devcontainer.json'), 'workspace-storage.dev/projects', '/workspaces/app'), {
+  ['devcontainer pod, project named by annotation, limit raised to hold the tmpfs', () => {
+    const pod = withAnnotation(fixture('pods/coder-devcontainer.json'), 'workspace-storage.dev/projects', '/workspaces/app');
+    pod.spec!.containers![0]!.resources!.limits!.memory = '32Gi';
+    return pod;
+  }, {
     outcome: 'mutated',
     tmpfs: { dev: ['/workspaces/app/node_modules', '/workspaces/app/.next'] },
   }],
@@ -45,7 +48,7 @@ const cases: [string, () => Pod, Expected][] = [
     withAnnotation(fixture('pods/coder-kubernetes-template.json'), 'workspace-storage.dev/projects', '/home/coder/a, relative/b,/home/coder/c/'), {
     outcome: 'mutated',
     tmpfs: { dev: ['/home/coder/a/node_modules', '/home/coder/a/.next', '/home/coder/c/node_modules', '/home/coder/c/.next'] },
-    warnings: [/ignored project path "relative\/b"/, /container dev: memory limit 8Gi < tmpfs 48Gi \+ request 512Mi/],
+    warnings: [/ignored project path "relative\/b"/, /container dev: memory limit 2Gi < tmpfs 48Gi \+ request 512Mi/],
   }],
   ['empty projects annotation opts the pod out of tmpfs', () =>
     withAnnotation(fixture('pods/coder-kubernetes-template.json'), 'workspace-storage.dev/projects', ''), {

@@ -28,9 +28,9 @@ async function send(payload: string) {
 /** The workspace pod review padded with an annotation so that the whole body is exactly `bytes` long. */
 function reviewOfSize(bytes: number): string {
   const pod = workspacePod();
-  pod.metadata!.annotations!.filler = '';
+  (pod.metadata!.annotations ??= {}).filler = '';
   const bare = reviewText(pod);
-  pod.metadata!.annotations!.filler = 'f'.repeat(bytes - Buffer.byteLength(bare));
+  (pod.metadata!.annotations ??= {}).filler = 'f'.repeat(bytes - Buffer.byteLength(bare));
   return reviewText(pod);
 }
 

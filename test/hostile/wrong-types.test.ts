@@ -32,7 +32,7 @@ const PLACES: readonly (readonly (string | number)[])[] = [
 /** The workspace pod (asking for podman storage too) with the value at `path` replaced. */
 function podWith(path: readonly (string | number)[], value: unknown): Record<string, unknown> {
   const pod = workspacePod() as unknown as Record<string, unknown>;
-  (pod.metadata as { annotations: Record<string, string> }).annotations['workspace-storage.dev/container-storage'] = 'podman';
+  ((pod.metadata as { annotations?: Record<string, string> }).annotations ??= {})['workspace-storage.dev/container-storage'] = 'podman';
   let cursor = pod as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) cursor = cursor[key] as Record<string | number, unknown>;
   cursor[path.at(-1) as string | number] = structuredClone(value);

@@ -33,7 +33,7 @@ describe('POST /mutate and /audit', () => {
     const patched = fastJsonPatch.applyPatch(structuredClone(pod), decodePatch(body.response.patch), true, false).newDocument as Pod;
     const paths = patched.spec!.containers![0]!.volumeMounts!.map((m) => m.mountPath);
     expect(paths).toEqual(['/home/coder', '/home/coder/app/node_modules', '/home/coder/app/.next']);
-    expect(body.response.warnings).toEqual(['workspace-storage: container dev: memory limit 8Gi < tmpfs 24Gi + request 512Mi']);
+    expect(body.response.warnings).toEqual(['workspace-storage: container dev: memory limit 2Gi < tmpfs 24Gi + request 512Mi']);
     expect(body.response.auditAnnotations).toMatchObject({
       mode: 'enforce', outcome: 'mutated',
       tmpfs: '/home/coder/app/node_modules=16Gi in dev; /home/coder/app/.next=8Gi in dev',
@@ -161,11 +161,11 @@ describe('bad input', () => {
   it('accepts a 6 MiB review and answers 413 above 7 MiB', async () => {
     app = testApp().app;
     const pod = fixture('pods/coder-kubernetes-template.json');
-    pod.metadata!.annotations!.big = 'x'.repeat(6 * 1024 * 1024);
+    (pod.metadata!.annotations ??= {}).big = 'x'.repeat(6 * 1024 * 1024);
     const ok = await app.inject({ method: 'POST', url: '/mutate', payload: reviewFor(pod) });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().response.patchType).toBe('JSONPatch');
-    pod.metadata!.annotations!.big = 'x'.repeat(7 * 1024 * 1024 + 1);
+    (pod.metadata!.annotations ??= {}).big = 'x'.repeat(7 * 1024 * 1024 + 1);
     const tooLarge = await app.inject({ method: 'POST', url: '/mutate', payload: reviewFor(pod) });
     expect(tooLarge.statusCode).toBe(413);
     expect(tooLarge.json().error).toBe('Payload Too Large');
@@ -210,7 +210,7 @@ describe('warning cap', () => {
     const body = (await app.inject({ method: 'POST', url: '/mutate', payload: reviewFor(pod) })).json();
     expect(body.response.patchType).toBe('JSONPatch');
     expect(body.response.warnings).toHaveLength(20);
-    expect(body.response.warnings[0]).toMatch(/container dev-0: memory limit 8Gi/);
+    expect(body.response.warnings[0]).toMatch(/container dev-0: memory limit 2Gi/);
     expect(body.response.warnings[19]).toBe('workspace-storage: and 11 more warnings (see the webhook log)');
   });
 });

@@ -29,6 +29,17 @@ function withoutClassFields(claim: PersistentVolumeClaim): unknown {
   return copy;
 }
 
+/**
+ * What a node-local class can serve, written from local-path-provisioner's rules independently of the webhook's
+ * code: RWO/RWOP filesystem claims provisioned empty, not pre-bound, selecting no PV.
+ */
+function fitsNodeLocal(claim: PersistentVolumeClaim): boolean {
+  const spec = claim.spec ?? {};
+  const modes = Array.isArray(spec.accessModes) ? (spec.accessModes as string[]) : [];
+  return modes.every((mode) => mode === 'ReadWriteOnce' || mode === 'ReadWriteOncePod') && spec.volumeMode !== 'Block' &&
+    spec.dataSource === undefined && spec.dataSourceRef === undefined && spec.volumeName === undefined && spec.selector === undefined;
+}
+
 const cases = fc.tuple(validPvc, configArbitrary, factsPlan).map(([pvc, config, plan]) => {
   const input = structuredClone(pvc);
   const decision = decide(createInput(input), config, buildFacts(plan));
@@ -48,12 +59,19 @@ describe('patches for generated workspace PVCs (class in spec, legacy annotation
     expect(rewritten).toBeGreaterThan(RUNS.numRuns / 10);
   });
 
-  it('rewrite exactly the classes the map names, in spec and annotation alike, recording the original', () => {
-    fc.assert(fc.property(cases, ({ pvc, patched, config }) => {
+  it('rewrite exactly the classes the map names, where local-path can serve the claim, recording the original', () => {
+    let kept = 0;
+    fc.assert(fc.property(cases, ({ pvc, patched, config, decision }) => {
       const before = effectiveClass(pvc);
       const mapped = typeof before === 'string' && before !== '' && Object.hasOwn(config.storageClass.rewrite, before);
       if (!mapped) {
         expect(patched).toEqual(pvc);
+        return;
+      }
+      if (!fitsNodeLocal(pvc)) {
+        kept++;
+        expect(patched).toEqual(pvc);
+        expect(decision.warnings.some((warning) => warning.startsWith(`PVC stays on ${before}: `))).toBe(true);
         return;
       }
       const to = config.storageClass.rewrite[before];
@@ -64,6 +82,7 @@ describe('patches for generated workspace PVCs (class in spec, legacy annotation
       }
       expect(patched.metadata?.annotations?.[ORIGINAL_CLASS_ANNOTATION]).toBe(before);
     }), RUNS);
+    expect(kept).toBeGreaterThan(0);
   });
 
   it('never touch "" (no class) or null (default class)', () => {

@@ -24,7 +24,7 @@ function secretPod(): Pod & Record<string, unknown> {
   const container = pod.spec!.containers![0]!;
   container.env!.push({ name: 'DB_PASSWORD', value: SECRETS.env });
   container.args = ['--token', SECRETS.args];
-  pod.metadata!.annotations!['example.com/api-key'] = SECRETS.annotation;
+  (pod.metadata!.annotations ??= {})['example.com/api-key'] = SECRETS.annotation;
   pod.data = { 'password.txt': SECRETS.data };
   return pod;
 }

@@ -5,9 +5,14 @@ import { reviewFor } from '../../support/test-app.js';
 /** The uid every hostile review carries, so answers and error bodies can be checked for it. */
 export const HOSTILE_UID = '0b5e7c1a-hostile-0000-4000-8000-000000000001';
 
-/** The Coder workspace pod fixture (a fresh copy). */
+/**
+ * The Coder workspace pod fixture (a fresh copy), with the projects annotation a template author sets (the template's
+ * own pod has no annotations; hostile keys need an annotations object to go into).
+ */
 export function workspacePod(): Pod {
-  return fixture<Pod>('pods/coder-kubernetes-template.json');
+  const pod = fixture<Pod>('pods/coder-kubernetes-template.json');
+  pod.metadata = { ...pod.metadata, annotations: { 'workspace-storage.dev/projects': '/home/coder/app' } };
+  return pod;
 }
 
 /** The JSON text of a CREATE review of `object` with {@link HOSTILE_UID}. */

@@ -21,6 +21,20 @@ const classing = fc.oneof(
 ) as fc.Arbitrary<{ spec?: string | null; annotation?: string }>;
 
 /**
+ * What the claim asks of its class: mostly what local-path serves (RWO or RWOP filesystem, provisioned empty), and
+ * sometimes what it cannot (RWX or ROX, Block, a data source, a pre-bound volumeName, a PV selector).
+ */
+const claimShape = fc.oneof(
+  { weight: 12, arbitrary: fc.record({ accessModes: fc.constantFrom(['ReadWriteOnce'], ['ReadWriteOncePod']) }) },
+  { weight: 1, arbitrary: fc.record({ accessModes: fc.constantFrom(['ReadWriteMany'], ['ReadWriteOnce', 'ReadOnlyMany']) }) },
+  { weight: 1, arbitrary: fc.record({ accessModes: fc.constant(['ReadWriteOnce']), volumeMode: fc.constant('Block') }) },
+  { weight: 1, arbitrary: fc.record({ accessModes: fc.constant(['ReadWriteOnce']), dataSourceRef: fc.constant({ kind: 'VolumeSnapshot', apiGroup: 'snapshot.storage.k8s.io', name: 'snap' }) }) },
+  { weight: 1, arbitrary: fc.record({ accessModes: fc.constant(['ReadWriteOnce']), dataSource: fc.constant({ kind: 'PersistentVolumeClaim', name: 'src' }) }) },
+  { weight: 1, arbitrary: fc.record({ accessModes: fc.constant(['ReadWriteOnce']), volumeName: fc.constant('pv-existing') }) },
+  { weight: 1, arbitrary: fc.record({ accessModes: fc.constant(['ReadWriteOnce']), selector: fc.constant({ matchLabels: { disk: 'fast' } }) }) },
+) as fc.Arbitrary<Record<string, unknown>>;
+
+/**
  * A workspace PVC as it reaches the webhook on CREATE: any way of naming a class, with or without annotations
  * (awkward keys, unicode values, sometimes the webhook's own original-class annotation already present).
  */
@@ -32,16 +46,16 @@ export const validPvc: fc.Arbitrary<PersistentVolumeClaim> = fc.record({
   labels: metadataMap,
   size: fc.constantFrom('10Gi', '1Ti'),
   note: unicodeText,
-}).map(({ name, classing: how, annotations, original, labels, size, note }) => {
+  shape: claimShape,
+}).map(({ name, classing: how, annotations, original, labels, size, note, shape }) => {
   const metadataAnnotations: Record<string, string> | undefined =
     annotations === undefined && how.annotation === undefined && original === undefined ? undefined : { ...annotations };
   if (metadataAnnotations && how.annotation !== undefined) metadataAnnotations[LEGACY_CLASS_ANNOTATION] = how.annotation;
   if (metadataAnnotations && original !== undefined) metadataAnnotations[ORIGINAL_CLASS_ANNOTATION] = original;
   const spec: Record<string, unknown> = {
-    accessModes: ['ReadWriteOnce'],
-    resources: { requests: { storage: size } },
     volumeMode: 'Filesystem',
-    dataSourceRef: { kind: 'Note', name: note },
+    ...shape,
+    resources: { requests: { storage: size, note } },
   };
   if (how.spec !== undefined) spec.storageClassName = how.spec;
   return JSON.parse(JSON.stringify({
