@@ -140,7 +140,7 @@ EOF
 
   local what=() b
   for b in "${KUBE_BINARIES[@]}"; do what+=("cmd/${b}"); done
-  log "building ${KUBE_BINARIES[*]} (15-20 minutes on 2 cores; log: ${BUILD_LOG})"
+  log "building ${KUBE_BINARIES[*]} (about 11 minutes on 2 cores; log: ${BUILD_LOG})"
   local start=${SECONDS}
   if ! (
     cd "${tree}/.go/src/k8s.io/kubernetes" &&

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config-types.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import { decide } from '../core/decide.js';
+import type { WorkspaceScope } from '../core/skip-reason.js';
 import { distinctMutationTypes, type Decision, type MutationType } from '../core/decision-types.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AdmissionResponse, AdmissionReviewAnswer, DecodedReview, ReviewMode } from './review-types.js';
@@ -106,9 +107,11 @@ function fromDecision(review: DecodedReview, mode: ReviewMode, decision: Decisio
  * failed admission: the object is allowed unchanged with a warning, and the record carries the error to log
  * (failing the request would block every workspace on a webhook bug; admitting unchanged loses only the fix).
  */
-export function answerReview(review: DecodedReview, mode: ReviewMode, config: Config, facts: ClusterFacts): ReviewResult {
+export function answerReview(
+  review: DecodedReview, mode: ReviewMode, config: Config, facts: ClusterFacts, scope: WorkspaceScope = 'selectors',
+): ReviewResult {
   try {
-    return fromDecision(review, mode, decide(review.input, config, facts));
+    return fromDecision(review, mode, decide(review.input, config, facts, scope));
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
     return {

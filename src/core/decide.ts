@@ -9,7 +9,7 @@ import type { PersistentVolumeClaim, Pod } from './kube-types.js';
 import { nodeAffinityOperations } from './node-affinity-patch.js';
 import { PodPatchBuilder } from './pod-patch-builder.js';
 import { asCheckedPod, podShapeProblem } from './pod-shape.js';
-import { skipReason } from './skip-reason.js';
+import { skipReason, type WorkspaceScope } from './skip-reason.js';
 import { planStorageClassRewrite } from './storage-class-rewrite.js';
 import { planTmpfs } from './tmpfs-plan.js';
 
@@ -73,9 +73,10 @@ function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): 
  * skip with a reason, or the patch operations that put the workspace's build directories on tmpfs, engine
  * storage on node disk, rewrite the PVC's class, and pin the pod to the node that holds its data. Running it
  * on the patched object yields no operations (reinvocation after other webhooks must not double anything).
+ * `scope` says which objects are workspace objects (see {@link WorkspaceScope}).
  */
-export function decide(input: AdmissionInput, config: Config, facts: ClusterFacts): Decision {
-  const reason = skipReason(input, config);
+export function decide(input: AdmissionInput, config: Config, facts: ClusterFacts, scope: WorkspaceScope = 'selectors'): Decision {
+  const reason = skipReason(input, config, scope);
   if (reason !== undefined) return skipped(reason);
   if (input.kind.kind === 'Pod') return decidePod(input, config, facts);
   const claim = input.object as PersistentVolumeClaim;

@@ -3,6 +3,7 @@ import { answerReview, type ReviewRecord } from '../admission/answer-review.js';
 import { decodeReview, isReviewProblem } from '../admission/decode-review.js';
 import { encodeAnswer } from '../admission/encode-answer.js';
 import type { ReviewMode } from '../admission/review-types.js';
+import type { WorkspaceScope } from '../core/skip-reason.js';
 import { AuditLog } from '../logging/audit-log.js';
 import type { AppDependencies } from './app-dependencies.js';
 import { sendError } from './error-reply.js';
@@ -19,7 +20,7 @@ function logRecord(deps: AppDependencies, audit: AuditLog, record: ReviewRecord,
 }
 
 /** A synchronous handler (it sends and returns nothing): no promise to settle per review. */
-function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode) {
+function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode, scope: WorkspaceScope) {
   return (request: FastifyRequest, reply: FastifyReply): void => {
     const started = performance.now();
     const review = decodeReview(request.body);
@@ -29,7 +30,7 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode)
       sendError(reply, 400, review.message, review.uid);
       return;
     }
-    const { answer, record, error } = answerReview(review, mode, deps.config, deps.facts);
+    const { answer, record, error } = answerReview(review, mode, deps.config, deps.facts, scope);
     const payload = encodeAnswer(answer);
     const seconds = (performance.now() - started) / 1000;
     record.durationMs = Math.round(seconds * 1e6) / 1e3;
@@ -46,11 +47,14 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode)
 
 /**
  * POST /mutate (enforce: answers with patches) and POST /audit (report-only: the same decision, no patch,
- * warnings say what would change). Which one a namespace gets is decided by the webhook configuration's
- * namespaceSelector on `workspace-storage.dev/mode`, so opting a namespace out needs no restart.
+ * warnings say what would change), for objects matching the workspace selectors; POST /mutate-all and /audit-all
+ * the same for every Pod and PVC (namespaces labelled `workspace-storage.dev/workspaces=all`). Which one a namespace
+ * gets is decided by the webhook configuration's namespaceSelectors, so relabelling a namespace needs no restart.
  */
 export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependencies): void {
   const audit = new AuditLog(deps.logger);
-  app.post('/mutate', reviewHandler(deps, audit, 'enforce'));
-  app.post('/audit', reviewHandler(deps, audit, 'audit'));
+  app.post('/mutate', reviewHandler(deps, audit, 'enforce', 'selectors'));
+  app.post('/audit', reviewHandler(deps, audit, 'audit', 'selectors'));
+  app.post('/mutate-all', reviewHandler(deps, audit, 'enforce', 'namespace'));
+  app.post('/audit-all', reviewHandler(deps, audit, 'audit', 'namespace'));
 }

@@ -20,6 +20,7 @@ import {
   emptyDirVolumes,
   fixtureObject,
   mountsAt,
+  type NodeTermView,
   requiredNodeTerms,
   WORKSPACE_DEPLOYMENT_SELECTOR,
   workspaceDeployment,
@@ -36,9 +37,9 @@ const SERVER_CONFIG = `tmpfs:\n  projects: [${PROJECT}]\n`;
 const SERVICE_ACCOUNT_USER = 'system:serviceaccount:workspace-storage-webhook:workspace-storage-webhook';
 const DEGRADED_CRD = 'longhorn replicas unavailable: CRD replicas.longhorn.io not found';
 
-/** The node affinity the webhook should have written for `node`: one term, one expression. */
-function pinnedTo(node: string): { key: string; operator: string; values: string[] }[][] {
-  return [[{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }]];
+/** The node affinity the webhook should have written for `node`: one term selecting the Node by name. */
+function pinnedTo(node: string): NodeTermView[] {
+  return [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }];
 }
 
 function expectTmpfs(pod: KubeObject): void {

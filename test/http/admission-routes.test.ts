@@ -40,6 +40,25 @@ describe('POST /mutate and /audit', () => {
     });
   });
 
+  it.each([
+    ['/mutate', 'skipped', undefined],
+    ['/audit', 'skipped', undefined],
+    ['/mutate-all', 'mutated', 'JSONPatch'],
+    ['/audit-all', 'would-mutate', undefined],
+  ])('an unlabelled envbox pod on %s (only workspaces=all namespaces route to the -all paths): %s', async (url, outcome, patchType) => {
+    app = testApp().app;
+    const pod = fixture('pods/coder-envbox.json');
+    const body = (await app.inject({ method: 'POST', url, payload: reviewFor(pod) })).json();
+    expect(body.response.allowed).toBe(true);
+    expect(body.response.patchType).toBe(patchType);
+    if (outcome === 'skipped') expect(body.response.auditAnnotations).toBeUndefined();
+    else expect(body.response.auditAnnotations).toMatchObject({ outcome });
+    if (patchType !== undefined) {
+      const patched = fastJsonPatch.applyPatch(structuredClone(pod), decodePatch(body.response.patch), true, false).newDocument as Pod;
+      expect(patched.spec!.containers![0]!.volumeMounts!.map((m) => m.mountPath)).toContain('/home/coder/app/node_modules');
+    }
+  });
+
   it('echoes admission.k8s.io/v1beta1', async () => {
     app = testApp().app;
     const review = { ...reviewFor(fixture('pods/coder-kubernetes-template.json')), apiVersion: 'admission.k8s.io/v1beta1' };

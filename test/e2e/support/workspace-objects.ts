@@ -54,13 +54,19 @@ export interface MountView {
   readonly volume: { name: string; emptyDir?: { medium?: string; sizeLimit?: string }; [source: string]: unknown } | undefined;
 }
 
+/** One node selector term as stored. */
+export interface NodeTermView {
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+  matchFields?: { key: string; operator: string; values?: string[] }[];
+}
+
 interface PodSpecView {
   containers?: { name: string; volumeMounts?: { name: string; mountPath: string }[] }[];
   volumes?: { name: string; emptyDir?: { medium?: string; sizeLimit?: string } }[];
   affinity?: {
     nodeAffinity?: {
       requiredDuringSchedulingIgnoredDuringExecution?: {
-        nodeSelectorTerms: { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[];
+        nodeSelectorTerms: NodeTermView[];
       };
     };
   };
@@ -96,8 +102,8 @@ export function emptyDirVolumes(pod: KubeObject): { name: string; emptyDir: { me
   );
 }
 
-/** The required node-affinity terms of `pod` as their match expressions (undefined without required affinity). */
-export function requiredNodeTerms(pod: KubeObject): { key: string; operator: string; values?: string[] }[][] | undefined {
+/** The required node-affinity terms of `pod` (undefined without required affinity). */
+export function requiredNodeTerms(pod: KubeObject): NodeTermView[] | undefined {
   const required = ((pod.spec ?? {}) as PodSpecView).affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  return required?.nodeSelectorTerms.map((term) => term.matchExpressions ?? []);
+  return required?.nodeSelectorTerms;
 }
