@@ -7,8 +7,9 @@ import type { Decision, Mutation, PlanResult } from './decision-types.js';
 import { distinctMutationTypes, EMPTY_PLAN } from './decision-types.js';
 import type { PersistentVolumeClaim, Pod } from './kube-types.js';
 import { nodeAffinityOperations } from './node-affinity-patch.js';
+import { annotationOperations, APPLIED_ANNOTATION, appliedSummary, boundedSummary, WARNINGS_ANNOTATION } from './object-annotations.js';
 import { PodPatchBuilder } from './pod-patch-builder.js';
-import { asCheckedPod, podShapeProblem } from './pod-shape.js';
+import { asCheckedPod, isRecord, podShapeProblem } from './pod-shape.js';
 import { skipReason, type WorkspaceScope } from './skip-reason.js';
 import { planStorageClassRewrite } from './storage-class-rewrite.js';
 import { planTmpfs } from './tmpfs-plan.js';
@@ -27,12 +28,32 @@ function gather<T>(plans: readonly PlanResult[], pick: (plan: PlanResult) => rea
   return all;
 }
 
+const NO_ANNOTATIONS: readonly (readonly [string, string])[] = [];
+
+/**
+ * What this pass changed, written on the object when it changed anything (see object-annotations.ts), after the
+ * plans' own annotations. A later pass with changes of its own (reinvocation after another webhook) appends.
+ */
+function summaryAnnotations(object: unknown, mutations: readonly Mutation[], warnings: readonly string[]): [string, string][] {
+  const existing = isRecord(object) && isRecord(object.metadata) && isRecord(object.metadata.annotations)
+    ? object.metadata.annotations : {};
+  const previous = (key: string) => (typeof existing[key] === 'string' && existing[key] !== '' ? `${existing[key] as string}; ` : '');
+  const entries: [string, string][] = [[APPLIED_ANNOTATION, boundedSummary(previous(APPLIED_ANNOTATION) + appliedSummary(mutations))]];
+  if (warnings.length > 0) entries.push([WARNINGS_ANNOTATION, boundedSummary(previous(WARNINGS_ANNOTATION) + warnings.join('; '))]);
+  return entries;
+}
+
 /** The plans' results in plan order; the reason names each mutation type once. */
-function fromPlans(plans: readonly PlanResult[], what: string): Decision {
+function fromPlans(object: unknown, plans: readonly PlanResult[], what: string): Decision {
   const operations = gather(plans, (plan) => plan.operations);
   const mutations = gather(plans, (plan) => plan.mutations);
   const warnings = gather(plans, (plan) => plan.warnings);
   const notes = gather(plans, (plan) => plan.notes);
+  if (operations.length > 0 || mutations.length > 0) {
+    const annotations = gather(plans, (plan) => plan.annotations ?? NO_ANNOTATIONS);
+    annotations.push(...summaryAnnotations(object, mutations, warnings));
+    operations.push(...annotationOperations(object, annotations));
+  }
   const mutated = operations.length > 0;
   const reason = mutated ? `${what}: ${distinctMutationTypes(mutations).join(', ')}` : `${what}: nothing to change`;
   return { outcome: mutated ? 'mutated' : 'unchanged', reason, operations, mutations, warnings, notes };
@@ -65,7 +86,7 @@ function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): 
   const volumes: PlanResult = { ...EMPTY_PLAN, operations: builder.operations() };
 
   const affinity = planAffinity(pod, input.namespace, config, facts);
-  return fromPlans([tmpfs, containerStorage, volumes, affinity], 'workspace pod');
+  return fromPlans(input.object, [tmpfs, containerStorage, volumes, affinity], 'workspace pod');
 }
 
 /**
@@ -80,5 +101,5 @@ export function decide(input: AdmissionInput, config: Config, facts: ClusterFact
   if (reason !== undefined) return skipped(reason);
   if (input.kind.kind === 'Pod') return decidePod(input, config, facts);
   const claim = input.object as PersistentVolumeClaim;
-  return fromPlans([planStorageClassRewrite(claim, config)], 'workspace PVC');
+  return fromPlans(claim, [planStorageClassRewrite(claim, config)], 'workspace PVC');
 }

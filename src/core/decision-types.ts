@@ -17,6 +17,8 @@ export interface PlanResult {
   readonly warnings: readonly string[];
   /** Why something was not done, for the audit line. */
   readonly notes: readonly string[];
+  /** Annotations to set on the object (key, value), written by the decision in one place with its own. */
+  readonly annotations?: readonly (readonly [string, string])[];
 }
 
 /** How a review ended: `mutated` (operations), `unchanged` (a workspace object already right), `skipped`. */

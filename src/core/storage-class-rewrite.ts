@@ -13,8 +13,7 @@ export const LEGACY_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class'
 /** Where the webhook records the class a PVC asked for before the rewrite. */
 export const ORIGINAL_CLASS_ANNOTATION = 'workspace-storage.dev/original-storage-class';
 
-/** JSON Pointers to the two annotations, escaped once here rather than on every review. */
-const ORIGINAL_CLASS_POINTER = `/metadata/annotations/${escapePointerToken(ORIGINAL_CLASS_ANNOTATION)}`;
+/** JSON Pointer to the legacy annotation, escaped once here rather than on every review. */
 const LEGACY_CLASS_POINTER = `/metadata/annotations/${escapePointerToken(LEGACY_CLASS_ANNOTATION)}`;
 
 /** The class Kubernetes would use for this claim: the legacy annotation first, then the spec field. */
@@ -43,19 +42,11 @@ export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Co
     const why = `stays on ${from}: ${to} cannot serve ${misfit}`;
     return { ...EMPTY_PLAN, warnings: [`PVC ${why}`], notes: [`storage class ${why}`] };
   }
-  const annotations = claim.metadata?.annotations;
   const operations: PatchOperation[] = [];
-
-  if (!isRecord(claim.metadata)) {
-    operations.push({ op: 'add', path: '/metadata', value: { annotations: { [ORIGINAL_CLASS_ANNOTATION]: from } } });
-  } else if (!isRecord(annotations)) {
-    operations.push({ op: 'add', path: '/metadata/annotations', value: { [ORIGINAL_CLASS_ANNOTATION]: from } });
-  } else {
-    const op = Object.hasOwn(annotations, ORIGINAL_CLASS_ANNOTATION) ? 'replace' : 'add';
-    operations.push({ op, path: ORIGINAL_CLASS_POINTER, value: from });
-    if (typeof annotations[LEGACY_CLASS_ANNOTATION] === 'string') {
-      operations.push({ op: 'replace', path: LEGACY_CLASS_POINTER, value: to });
-    }
+  const annotations = claim.metadata?.annotations;
+  // Both class fields agree afterwards, whichever one a reader consults.
+  if (isRecord(annotations) && typeof annotations[LEGACY_CLASS_ANNOTATION] === 'string') {
+    operations.push({ op: 'replace', path: LEGACY_CLASS_POINTER, value: to });
   }
   if (!isRecord(claim.spec)) {
     operations.push({ op: 'add', path: '/spec', value: { storageClassName: to } });
@@ -63,5 +54,11 @@ export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Co
     const op = typeof claim.spec.storageClassName === 'string' ? 'replace' : 'add';
     operations.push({ op, path: '/spec/storageClassName', value: to });
   }
-  return { operations, mutations: [{ type: 'storage-class', detail: `${from}->${to}` }], warnings: [], notes: [] };
+  return {
+    operations,
+    mutations: [{ type: 'storage-class', detail: `${from}->${to}` }],
+    warnings: [],
+    notes: [],
+    annotations: [[ORIGINAL_CLASS_ANNOTATION, from]],
+  };
 }

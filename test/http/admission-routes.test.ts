@@ -113,6 +113,7 @@ describe('POST /mutate and /audit', () => {
     expect(reviews[0]!.operations).toEqual([
       { op: 'add', path: '/spec/volumes/-' }, { op: 'add', path: '/spec/volumes/-' },
       { op: 'add', path: '/spec/containers/0/volumeMounts/-' }, { op: 'add', path: '/spec/containers/0/volumeMounts/-' },
+      { op: 'add', path: '/metadata/annotations' },
     ]);
     expect(typeof reviews[0]!.durationMs).toBe('number');
     const everything = built.logs.raw.join('\n');

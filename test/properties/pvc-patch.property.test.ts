@@ -9,6 +9,7 @@ import { createInput } from '../support/fixtures.js';
 import { buildFacts, factsPlan } from './generators/cluster-facts-arbitrary.js';
 import { configArbitrary } from './generators/config-arbitrary.js';
 import { validPvc } from './generators/pvc-arbitrary.js';
+import { withoutSummaryAnnotations } from './support/pod-invariants.js';
 import { runs } from './support/runs.js';
 
 const RUNS = runs(500);
@@ -22,6 +23,7 @@ function effectiveClass(claim: PersistentVolumeClaim): string | null | undefined
 /** The claim minus what the rewrite may touch: spec.storageClassName and the two class annotations. */
 function withoutClassFields(claim: PersistentVolumeClaim): unknown {
   const copy = structuredClone(claim);
+  withoutSummaryAnnotations(copy as Parameters<typeof withoutSummaryAnnotations>[0]);
   delete copy.spec?.storageClassName;
   delete copy.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];
   delete copy.metadata?.annotations?.[ORIGINAL_CLASS_ANNOTATION];

@@ -1,13 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Container, NodeSelectorTerm, Pod } from '../../../src/core/kube-types.js';
 import { NODE_NAME_FIELD } from '../../../src/core/node-affinity-patch.js';
+import { APPLIED_ANNOTATION, WARNINGS_ANNOTATION } from '../../../src/core/object-annotations.js';
 
 /**
- * The pod minus the parts the webhook may change: spec.volumes, every regular container's volumeMounts and
- * spec.affinity.nodeAffinity (an affinity left empty by that is dropped, so "absent" and "added" compare equal).
+ * The pod minus the parts the webhook may change: spec.volumes, every regular container's volumeMounts,
+ * spec.affinity.nodeAffinity and its own two summary annotations (an affinity or annotations object left empty by
+ * that is dropped, so "absent" and "added" compare equal).
  */
 export function withoutMutableParts(pod: Pod): unknown {
   const copy = structuredClone(pod) as Pod & { spec: Record<string, unknown> };
+  withoutSummaryAnnotations(copy);
   delete copy.spec.volumes;
   for (const container of (copy.spec.containers ?? []) as Container[]) delete container.volumeMounts;
   const affinity = copy.spec.affinity as Record<string, unknown> | undefined;
@@ -16,6 +19,15 @@ export function withoutMutableParts(pod: Pod): unknown {
     if (Object.keys(affinity).length === 0) delete copy.spec.affinity;
   }
   return copy;
+}
+
+/** Removes the webhook's applied and warnings annotations from `object` (and an annotations object left empty). */
+export function withoutSummaryAnnotations(object: { metadata?: { annotations?: Record<string, string> } }): void {
+  const annotations = object.metadata?.annotations;
+  if (!annotations) return;
+  delete annotations[APPLIED_ANNOTATION];
+  delete annotations[WARNINGS_ANNOTATION];
+  if (Object.keys(annotations).length === 0) delete object.metadata!.annotations;
 }
 
 /** Problems if `after` does not start with every element of `before`, unchanged and in order. */
