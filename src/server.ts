@@ -32,6 +32,12 @@ export interface RunningServer {
  */
 export async function startServer(settings: ServerSettings, logger: Logger): Promise<RunningServer> {
   const config = loadConfig(settings.configFile);
+  if (config.tmpfs.projects.length === 0) {
+    logger.warn(
+      { key: 'tmpfs.projects' },
+      'tmpfs.projects is empty: only pods annotated workspace-storage.dev/projects get tmpfs (set one or the other)',
+    );
+  }
   const certificates = await loadCertificates({
     dir: settings.certDir, serviceName: config.service.name, namespace: config.service.namespace, logger,
   });

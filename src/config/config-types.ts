@@ -10,6 +10,13 @@ export interface TmpfsDir {
   readonly bytes: number;
 }
 
+/**
+ * What backs the tmpfs emptyDirs: `memory` (medium Memory: fastest, charged to the container's memory), `disk` (no
+ * medium: the node's own disk, off the network volume, not charged to memory), `auto` (memory where the container's
+ * memory limit covers its request plus the tmpfs it gets, disk otherwise).
+ */
+export type TmpfsMedium = 'memory' | 'disk' | 'auto';
+
 /** Where co-location pins the pod: a required term, a preferred term, or nothing. */
 export type AffinityMode = 'required' | 'preferred' | 'off';
 
@@ -21,6 +28,7 @@ export interface Config {
     /** Absolute project paths; overridden per pod by the `workspace-storage.dev/projects` annotation. */
     readonly projects: readonly string[];
     readonly dirs: readonly TmpfsDir[];
+    readonly medium: TmpfsMedium;
   };
   readonly storageClass: {
     /** Effective class -> replacement class. No value is also a key (the rewrite is idempotent). */

@@ -2,7 +2,7 @@ import type { LabelSelector, LabelSelectorRequirement } from '../core/kube-types
 import { isCleanAbsolutePath } from '../core/mount-path.js';
 import { parseQuantity } from '../core/quantity.js';
 import { isDnsLabel, isDnsSubdomain } from '../core/rfc1123-names.js';
-import type { AffinityMode, Config, TmpfsDir } from './config-types.js';
+import type { AffinityMode, Config, TmpfsDir, TmpfsMedium } from './config-types.js';
 
 /** A configuration problem, naming the key (`tmpfs.dirs.node_modules`) and what is wrong with its value. */
 export class ConfigError extends Error {
@@ -25,7 +25,7 @@ export const DEFAULT_CONFIG_DOCUMENT = {
     { matchLabels: { 'app.kubernetes.io/name': 'coder-pvc' } },
     { matchLabels: { 'com.coder.resource': 'true' } },
   ],
-  tmpfs: { projects: [], dirs: { node_modules: '16Gi', '.next': '8Gi' } },
+  tmpfs: { projects: [], dirs: { node_modules: '16Gi', '.next': '8Gi' }, medium: 'memory' },
   storageClass: { rewrite: { longhorn: 'local-path' } },
   affinity: { mode: 'required', preferredWeight: 100, longhornNamespace: 'longhorn-system' },
   containerStorage: { paths: [], sizeLimit: '50Gi' },
@@ -212,12 +212,16 @@ export function parseConfig(document: unknown): Config {
   if (!Array.isArray(selectorsValue)) throw new ConfigError('workspaceSelectors', 'must be a list of label selectors');
   const workspaceSelectors = selectorsValue.map((entry, index) => parseSelector(entry, `workspaceSelectors[${index}]`));
 
-  const tmpfs = section(document, '', 'tmpfs', ['projects', 'dirs']);
+  const tmpfs = section(document, '', 'tmpfs', ['projects', 'dirs', 'medium']);
   const storageClass = section(document, '', 'storageClass', ['rewrite']);
   const affinity = section(document, '', 'affinity', ['mode', 'preferredWeight', 'longhornNamespace']);
   const containerStorage = section(document, '', 'containerStorage', ['paths', 'sizeLimit']);
   const service = section(document, '', 'service', ['name', 'namespace']);
 
+  const medium = tmpfs.medium ?? DEFAULT_CONFIG_DOCUMENT.tmpfs.medium;
+  if (medium !== 'memory' && medium !== 'disk' && medium !== 'auto') {
+    throw new ConfigError('tmpfs.medium', `must be memory, disk or auto, got ${describe(medium)}`);
+  }
   const mode = affinity.mode ?? DEFAULT_CONFIG_DOCUMENT.affinity.mode;
   if (mode !== 'required' && mode !== 'preferred' && mode !== 'off') {
     throw new ConfigError('affinity.mode', `must be required, preferred or off, got ${describe(mode)}`);
@@ -236,6 +240,7 @@ export function parseConfig(document: unknown): Config {
     tmpfs: {
       projects: parseAbsolutePaths(tmpfs.projects, 'tmpfs.projects'),
       dirs: parseTmpfsDirs(tmpfs.dirs, 'tmpfs.dirs'),
+      medium: medium as TmpfsMedium,
     },
     storageClass: { rewrite: parseRewrite(storageClass.rewrite, 'storageClass.rewrite') },
     affinity: {

@@ -26,10 +26,13 @@ export function hasMountAt(container: Container, path: string): boolean {
   return false;
 }
 
-/** Whether an existing volume is the one this webhook would have made for `request` (same emptyDir medium). */
-function isOurs(volume: Volume, request: EmptyDirMountRequest): boolean {
-  const emptyDir = volume.emptyDir;
-  return typeof emptyDir === 'object' && emptyDir !== null && (emptyDir.medium ?? '') === (request.emptyDir.medium ?? '');
+/**
+ * Whether an existing volume is the one this webhook would have made for the request: an emptyDir under the name
+ * derived from the path. Whatever its medium: with `tmpfs.medium: auto` a second pass may weigh memory differently
+ * (another webhook changed a limit), and must still find the volume it made instead of adding another.
+ */
+function isOurs(volume: Volume): boolean {
+  return typeof volume.emptyDir === 'object' && volume.emptyDir !== null;
 }
 
 /**
@@ -40,7 +43,7 @@ function chooseVolumeName(builder: PodPatchBuilder, request: EmptyDirMountReques
   for (let attempt = 0; ; attempt++) {
     const name = volumeNameForPath(request.prefix, attempt === 0 ? request.path : `${request.path}#${attempt}`);
     const existing = builder.findVolume(name);
-    if (!existing || isOurs(existing, request)) return name;
+    if (!existing || isOurs(existing)) return name;
   }
 }
 

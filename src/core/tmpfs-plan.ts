@@ -5,7 +5,9 @@ import type { Container } from './kube-types.js';
 import { memoryWarnings } from './memory-warnings.js';
 import { isAncestorPath, normalizeMountPath } from './mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
-import { tmpfsTargetsFor } from './tmpfs-targets.js';
+import { PROJECTS_ANNOTATION } from './project-paths.js';
+import { formatBytes, parseQuantity } from './quantity.js';
+import { tmpfsTargetsFor, type TmpfsTarget } from './tmpfs-targets.js';
 
 /** How a container's mounts relate to a target path. */
 type Placement = 'mounted' | 'below-volume' | 'elsewhere';
@@ -24,11 +26,54 @@ function placementOf(container: Container, target: string): Placement {
   return belowVolume ? 'below-volume' : 'elsewhere';
 }
 
+/** Candidate containers for each target, and how many containers mount something at it already. */
+interface TargetPlacement {
+  readonly target: TmpfsTarget;
+  readonly candidates: readonly number[];
+  readonly alreadyMounted: number;
+}
+
+function placeTargets(builder: PodPatchBuilder, containers: readonly Container[], targets: readonly TmpfsTarget[]): TargetPlacement[] {
+  return targets.map((target) => {
+    const candidates: number[] = [];
+    let alreadyMounted = 0;
+    for (let index = 0; index < containers.length; index++) {
+      const container = containers[index];
+      if (container === undefined) continue;
+      // A mount this builder already adds counts as the container's own: targets are distinct and tmpfs plans
+      // first, so this does not happen today, but two mounts at one path would make the API server reject the pod.
+      const placement = builder.hasPendingMount(index, target.path) ? 'mounted' : placementOf(container, target.path);
+      if (placement === 'mounted') alreadyMounted++;
+      else if (placement === 'below-volume') candidates.push(index);
+    }
+    return { target, candidates, alreadyMounted };
+  });
+}
+
 /**
- * Plans the memory-backed emptyDirs: for each project path P and configured directory D, target T = P/D; every
- * regular container that mounts a volume at an ancestor of T (the PVC holding the project) gets an emptyDir
- * `{medium: Memory, sizeLimit}` at T, unless it already has a mount at T. Init and ephemeral containers are left
- * alone: installs and builds run in the main containers, and an init container's writes would be lost anyway.
+ * With `auto`, why a container cannot take its tmpfs in memory (no limit, or a limit below its request plus every
+ * tmpfs it gets), or undefined when it can.
+ */
+function memoryShortfall(container: Container, tmpfsBytes: number): string | undefined {
+  const limit = parseQuantity(container.resources?.limits?.memory);
+  const request = parseQuantity(container.resources?.requests?.memory) ?? 0;
+  if (limit === undefined) return `container ${container.name} has no memory limit`;
+  if (limit < request + tmpfsBytes) {
+    return `container ${container.name} limit ${formatBytes(limit)} < request ${formatBytes(request)} + tmpfs ${formatBytes(tmpfsBytes)}`;
+  }
+  return undefined;
+}
+
+const NO_PROJECTS_NOTE =
+  `tmpfs: no project paths: set tmpfs.projects in the config or annotation ${PROJECTS_ANNOTATION} on the pod`;
+
+/**
+ * Plans the tmpfs emptyDirs: for each project path P and configured directory D, target T = P/D; every regular
+ * container that mounts a volume at an ancestor of T (the PVC holding the project) gets an emptyDir at T, unless it
+ * already has a mount at T. Init and ephemeral containers are left alone: installs and builds run in the main
+ * containers, and an init container's writes would be lost anyway. The medium follows `tmpfs.medium`: memory,
+ * the node's disk, or (`auto`) memory only where every container mounting the volume has a memory limit that
+ * covers its request plus all the tmpfs it gets (files in a memory emptyDir are charged to the writer's memory).
  */
 export function planTmpfs(
   builder: PodPatchBuilder,
@@ -37,39 +82,39 @@ export function planTmpfs(
   config: Config,
 ): PlanResult {
   const { targets, problems } = tmpfsTargetsFor(annotations, config.tmpfs);
+  if (targets.length === 0 && typeof annotations?.[PROJECTS_ANNOTATION] !== 'string') {
+    return { operations: [], mutations: [], warnings: problems, notes: [NO_PROJECTS_NOTE] };
+  }
   const mutations: Mutation[] = [];
   const notes: string[] = [];
-  const addedBytes = new Map<number, number>();
+  const placements = placeTargets(builder, containers, targets);
+  // What each container would hold if every volume were memory-backed: what `auto` weighs.
+  const wantedBytes = new Map<number, number>();
+  for (const { target, candidates } of placements) {
+    for (const index of candidates) wantedBytes.set(index, (wantedBytes.get(index) ?? 0) + target.dir.bytes);
+  }
+  const memoryBytes = new Map<number, number>();
 
-  for (const { path, dir } of targets) {
-    const candidates: number[] = [];
-    let alreadyMounted = 0;
-    for (let index = 0; index < containers.length; index++) {
-      const container = containers[index];
-      if (container === undefined) continue;
-      // A mount this builder already adds counts as the container's own: targets are distinct and tmpfs plans
-      // first, so this does not happen today, but two mounts at one path would make the API server reject the pod.
-      const placement = builder.hasPendingMount(index, path) ? 'mounted' : placementOf(container, path);
-      if (placement === 'mounted') alreadyMounted++;
-      else if (placement === 'below-volume') candidates.push(index);
-    }
+  for (const { target: { path, dir }, candidates, alreadyMounted } of placements) {
     if (candidates.length === 0) {
-      notes.push(
-        alreadyMounted > 0
-          ? `tmpfs ${path}: already mounted`
-          : `tmpfs ${path}: skipped, no container mounts a volume above it`,
-      );
+      notes.push(alreadyMounted > 0 ? `tmpfs ${path}: already mounted` : `tmpfs ${path}: skipped, no container mounts a volume above it`);
       continue;
+    }
+    let inMemory = config.tmpfs.medium === 'memory';
+    if (config.tmpfs.medium === 'auto') {
+      const shortfall = candidates.map((index) => memoryShortfall(containers[index]!, wantedBytes.get(index) ?? 0)).find((why) => why !== undefined);
+      inMemory = shortfall === undefined;
+      notes.push(`tmpfs ${path}: ${inMemory ? 'memory' : 'disk'} (auto${shortfall ? `: ${shortfall}` : ''})`);
     }
     const names = addEmptyDirMount(builder, containers, {
       path,
       prefix: 'tmpfs',
-      emptyDir: { medium: 'Memory', sizeLimit: dir.sizeLimit },
+      emptyDir: inMemory ? { medium: 'Memory', sizeLimit: dir.sizeLimit } : { sizeLimit: dir.sizeLimit },
       containerIndexes: candidates,
     });
-    for (const index of candidates) addedBytes.set(index, (addedBytes.get(index) ?? 0) + dir.bytes);
-    mutations.push({ type: 'tmpfs', detail: `${path}=${dir.sizeLimit} in ${names.join(',')}` });
+    if (inMemory) for (const index of candidates) memoryBytes.set(index, (memoryBytes.get(index) ?? 0) + dir.bytes);
+    mutations.push({ type: 'tmpfs', detail: `${path}=${dir.sizeLimit}${inMemory ? '' : ' on node disk'} in ${names.join(',')}` });
   }
-  const memory = memoryWarnings(containers, addedBytes);
+  const memory = memoryWarnings(containers, memoryBytes);
   return { operations: [], mutations, warnings: problems.length === 0 ? memory : [...problems, ...memory], notes };
 }

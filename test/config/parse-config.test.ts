@@ -56,6 +56,7 @@ describe('configuration', () => {
     ['project path with ..', { tmpfs: { projects: ['/home/../etc'] } }, /tmpfs.projects\[0\]/],
     ['bad size', { tmpfs: { dirs: { node_modules: '16GB' } } }, /config key "tmpfs.dirs.node_modules": "16GB" is not a positive quantity/],
     ['dir escaping the project', { tmpfs: { dirs: { '../x': '1Gi' } } }, /config key "tmpfs.dirs.\.\.\/x"/],
+    ['bad tmpfs medium', { tmpfs: { medium: 'Memory' } }, /config key "tmpfs.medium": must be memory, disk or auto, got "Memory"/],
     ['bad affinity mode', { affinity: { mode: 'always' } }, /config key "affinity.mode": must be required, preferred or off/],
     ['weight out of range', { affinity: { preferredWeight: 0 } }, /affinity.preferredWeight/],
     ['rewrite chain', { storageClass: { rewrite: { a: 'b', b: 'c' } } }, /config key "storageClass.rewrite.a": rewrites to "b", which is itself rewritten/],

@@ -129,4 +129,50 @@ describe('tmpfs mounts for node_modules and .next', () => {
     const decision = decide(createInput(fixture('pods/coder-kubernetes-template.json'), 'UPDATE'), config, facts);
     expect(decision).toMatchObject({ outcome: 'skipped', reason: 'operation UPDATE is not CREATE', operations: [] });
   });
+
+  it('says, in the audit notes, that no project paths are configured and how to set them', () => {
+    const decision = decide(createInput(fixture('pods/coder-kubernetes-template.json')), parseConfig({}), facts);
+    expect(decision.operations).toEqual([]);
+    expect(decision.notes.join('\n')).toMatch(/no project paths: set tmpfs\.projects in the config or annotation workspace-storage\.dev\/projects/);
+  });
+});
+
+describe('tmpfs.medium', () => {
+  const template = () => fixture('pods/coder-kubernetes-template.json');
+  const withLimit = (memory: string) => {
+    const pod = template();
+    pod.spec!.containers![0]!.resources!.limits!.memory = memory;
+    return pod;
+  };
+  const medium = (value: string) => parseConfig({ tmpfs: { projects: [PROJECT], medium: value } });
+
+  it.each([
+    ['memory (default), Coder\'s 2Gi workspace: memory, warned', 'memory', template, 'Memory', /memory limit 2Gi < tmpfs 24Gi/, undefined],
+    ['disk, 2Gi workspace: node disk, nothing charged to memory, no warning', 'disk', template, undefined, undefined, undefined],
+    ['auto, 2Gi workspace: node disk, the note says why', 'auto', template, undefined, undefined, /disk \(auto: container dev limit 2Gi < request 512Mi \+ tmpfs 24Gi\)/],
+    ['auto, 32Gi limit: memory', 'auto', () => withLimit('32Gi'), 'Memory', undefined, /memory \(auto\)/],
+    ['auto, no memory limit: node disk', 'auto', () => { const pod = template(); delete pod.spec!.containers![0]!.resources!.limits!.memory; return pod; },
+      undefined, undefined, /disk \(auto: container dev has no memory limit\)/],
+  ] as const)('%s', (_name, value, make, expectedMedium, warning, note) => {
+    const pod = make();
+    const decision = decide(createInput(pod), medium(value), facts);
+    const patched = applyDecision(pod, decision);
+    for (const dir of ['node_modules', '.next']) {
+      const volume = volumeAt(patched, 'dev', `${PROJECT}/${dir}`);
+      expect(volume?.emptyDir?.medium, dir).toBe(expectedMedium);
+      expect(volume?.emptyDir?.sizeLimit).toBe(dir === 'node_modules' ? '16Gi' : '8Gi');
+    }
+    if (warning) expect(decision.warnings.join('\n')).toMatch(warning);
+    else expect(decision.warnings).toEqual([]);
+    if (note) expect(decision.notes.join('\n')).toMatch(note);
+    expect(podRuleViolations(patched)).toEqual([]);
+  });
+
+  it('keeps the volume name whatever the medium, so a pass under another medium adds nothing', () => {
+    const onDisk = applyDecision(template(), decide(createInput(template()), medium('disk'), facts));
+    const inMemory = applyDecision(template(), decide(createInput(template()), medium('memory'), facts));
+    expect(volumeAt(onDisk, 'dev', `${PROJECT}/node_modules`)?.name).toBe(volumeAt(inMemory, 'dev', `${PROJECT}/node_modules`)?.name);
+    expect(decide(createInput(onDisk), medium('memory'), facts).operations).toEqual([]);
+    expect(decide(createInput(inMemory), medium('auto'), facts).operations).toEqual([]);
+  });
 });

@@ -23,6 +23,7 @@ export const configDocument = fc.record({
     projects: fc.subarray([...PROJECT_POOL]),
     dirs: fc.uniqueArray(fc.tuple(fc.constantFrom(...DIR_POOL), size), { minLength: 1, maxLength: 4, selector: ([name]) => name })
       .map((entries) => Object.fromEntries(entries)),
+    medium: fc.constantFrom('memory', 'memory', 'disk', 'auto'),
   }),
   storageClass: fc.record({
     rewrite: fc.uniqueArray(fc.tuple(fc.constantFrom(...CLASS_FROM_POOL), fc.constantFrom(...CLASS_TO_POOL)), {
