@@ -29,6 +29,10 @@ export interface Config {
     readonly projects: readonly string[];
     readonly dirs: readonly TmpfsDir[];
     readonly medium: TmpfsMedium;
+    /** Create the project directories as the workspace user before it starts (an init container); see project-dirs-init.ts. */
+    readonly createProjectDirs: boolean;
+    /** Image of that init container; "" means the workspace container's own image. */
+    readonly projectDirsImage: string;
   };
   readonly storageClass: {
     /** Effective class -> replacement class. No value is also a key (the rewrite is idempotent). */

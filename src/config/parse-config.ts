@@ -25,7 +25,9 @@ export const DEFAULT_CONFIG_DOCUMENT = {
     { matchLabels: { 'app.kubernetes.io/name': 'coder-pvc' } },
     { matchLabels: { 'com.coder.resource': 'true' } },
   ],
-  tmpfs: { projects: [], dirs: { node_modules: '16Gi', '.next': '8Gi' }, medium: 'memory' },
+  tmpfs: {
+    projects: [], dirs: { node_modules: '16Gi', '.next': '8Gi' }, medium: 'memory', createProjectDirs: true, projectDirsImage: '',
+  },
   storageClass: { rewrite: { longhorn: 'local-path' } },
   affinity: { mode: 'required', preferredWeight: 100, longhornNamespace: 'longhorn-system' },
   containerStorage: { paths: [], sizeLimit: '50Gi' },
@@ -212,7 +214,7 @@ export function parseConfig(document: unknown): Config {
   if (!Array.isArray(selectorsValue)) throw new ConfigError('workspaceSelectors', 'must be a list of label selectors');
   const workspaceSelectors = selectorsValue.map((entry, index) => parseSelector(entry, `workspaceSelectors[${index}]`));
 
-  const tmpfs = section(document, '', 'tmpfs', ['projects', 'dirs', 'medium']);
+  const tmpfs = section(document, '', 'tmpfs', ['projects', 'dirs', 'medium', 'createProjectDirs', 'projectDirsImage']);
   const storageClass = section(document, '', 'storageClass', ['rewrite']);
   const affinity = section(document, '', 'affinity', ['mode', 'preferredWeight', 'longhornNamespace']);
   const containerStorage = section(document, '', 'containerStorage', ['paths', 'sizeLimit']);
@@ -222,6 +224,12 @@ export function parseConfig(document: unknown): Config {
   if (medium !== 'memory' && medium !== 'disk' && medium !== 'auto') {
     throw new ConfigError('tmpfs.medium', `must be memory, disk or auto, got ${describe(medium)}`);
   }
+  const createProjectDirs = tmpfs.createProjectDirs ?? DEFAULT_CONFIG_DOCUMENT.tmpfs.createProjectDirs;
+  if (typeof createProjectDirs !== 'boolean') {
+    throw new ConfigError('tmpfs.createProjectDirs', `must be true or false, got ${describe(createProjectDirs)}`);
+  }
+  const projectDirsImage = stringValue(tmpfs.projectDirsImage ?? DEFAULT_CONFIG_DOCUMENT.tmpfs.projectDirsImage, 'tmpfs.projectDirsImage');
+  if (/\s/.test(projectDirsImage)) throw new ConfigError('tmpfs.projectDirsImage', `"${projectDirsImage}" is not an image reference`);
   const mode = affinity.mode ?? DEFAULT_CONFIG_DOCUMENT.affinity.mode;
   if (mode !== 'required' && mode !== 'preferred' && mode !== 'off') {
     throw new ConfigError('affinity.mode', `must be required, preferred or off, got ${describe(mode)}`);
@@ -241,6 +249,8 @@ export function parseConfig(document: unknown): Config {
       projects: parseAbsolutePaths(tmpfs.projects, 'tmpfs.projects'),
       dirs: parseTmpfsDirs(tmpfs.dirs, 'tmpfs.dirs'),
       medium: medium as TmpfsMedium,
+      createProjectDirs,
+      projectDirsImage,
     },
     storageClass: { rewrite: parseRewrite(storageClass.rewrite, 'storageClass.rewrite') },
     affinity: {

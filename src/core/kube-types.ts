@@ -55,7 +55,19 @@ export interface Container {
   env?: EnvVar[];
   volumeMounts?: VolumeMount[];
   resources?: ResourceRequirements;
-  securityContext?: { privileged?: boolean; runAsUser?: number };
+  securityContext?: ContainerSecurityContext;
+  imagePullPolicy?: string;
+}
+
+/** core/v1 SecurityContext, the parts the webhook reads or writes. */
+export interface ContainerSecurityContext {
+  privileged?: boolean;
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[] };
+  seccompProfile?: { type: string };
 }
 
 /** core/v1 Volume, the sources the webhook reads or writes. */
@@ -107,7 +119,7 @@ export interface PodSpec {
   nodeSelector?: Record<string, string>;
   runtimeClassName?: string;
   tolerations?: unknown[];
-  securityContext?: { runAsUser?: number; fsGroup?: number };
+  securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number };
 }
 
 /** core/v1 Pod. */

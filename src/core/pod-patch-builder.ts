@@ -1,5 +1,5 @@
 import type { PatchOperation } from './json-patch.js';
-import type { Pod, Volume, VolumeMount } from './kube-types.js';
+import type { Container, Pod, Volume, VolumeMount } from './kube-types.js';
 
 /**
  * Collects the volumes and mounts the plans add to one pod, then emits them as RFC 6902 operations: an `add`
@@ -10,8 +10,9 @@ export class PodPatchBuilder {
   private readonly volumeNames = new Set<string>();
   /** Mounts to add, indexed by container index (holes for containers that get none), so they come out in order. */
   private readonly mounts: (VolumeMount[] | undefined)[] = [];
+  private readonly initContainers: Container[] = [];
 
-  constructor(private readonly pod: Pod & { spec: NonNullable<Pod['spec']> }) {
+  constructor(readonly pod: Pod & { spec: NonNullable<Pod['spec']> }) {
     for (const volume of pod.spec.volumes ?? []) this.volumeNames.add(volume.name);
   }
 
@@ -50,6 +51,11 @@ export class PodPatchBuilder {
     return false;
   }
 
+  /** Appends `container` to the pod's init containers. */
+  addInitContainer(container: Container): void {
+    this.initContainers.push(container);
+  }
+
   /** The operations, volumes first so that no mount ever names a volume that is not there yet. */
   operations(): PatchOperation[] {
     const operations: PatchOperation[] = [];
@@ -70,6 +76,13 @@ export class PodPatchBuilder {
         }
       } else {
         operations.push({ op: 'add', path: `/spec/containers/${index}/volumeMounts`, value: mounts });
+      }
+    }
+    if (this.initContainers.length > 0) {
+      if (Array.isArray(this.pod.spec.initContainers)) {
+        for (const container of this.initContainers) operations.push({ op: 'add', path: '/spec/initContainers/-', value: container });
+      } else {
+        operations.push({ op: 'add', path: '/spec/initContainers', value: this.initContainers });
       }
     }
     return operations;

@@ -25,6 +25,9 @@ export function podShapeProblem(pod: unknown): string | undefined {
     }
   }
   if (spec.affinity !== undefined && spec.affinity !== null && !isRecord(spec.affinity)) return 'spec.affinity is not an object';
+  if (spec.initContainers !== undefined && spec.initContainers !== null && !Array.isArray(spec.initContainers)) {
+    return 'spec.initContainers is not a list';
+  }
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import type { Container } from './kube-types.js';
 import { memoryWarnings } from './memory-warnings.js';
 import { isAncestorPath, normalizeMountPath } from './mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
+import { planProjectDirs, type MountedProject } from './project-dirs-init.js';
 import { PROJECTS_ANNOTATION } from './project-paths.js';
 import { formatBytes, parseQuantity } from './quantity.js';
 import { tmpfsTargetsFor, type TmpfsTarget } from './tmpfs-targets.js';
@@ -94,8 +95,9 @@ export function planTmpfs(
     for (const index of candidates) wantedBytes.set(index, (wantedBytes.get(index) ?? 0) + target.dir.bytes);
   }
   const memoryBytes = new Map<number, number>();
+  const mountedProjects: MountedProject[] = [];
 
-  for (const { target: { path, dir }, candidates, alreadyMounted } of placements) {
+  for (const { target: { path, project, dir }, candidates, alreadyMounted } of placements) {
     if (candidates.length === 0) {
       notes.push(alreadyMounted > 0 ? `tmpfs ${path}: already mounted` : `tmpfs ${path}: skipped, no container mounts a volume above it`);
       continue;
@@ -113,7 +115,16 @@ export function planTmpfs(
       containerIndexes: candidates,
     });
     if (inMemory) for (const index of candidates) memoryBytes.set(index, (memoryBytes.get(index) ?? 0) + dir.bytes);
+    mountedProjects.push({ project, containerIndex: candidates[0]! });
     mutations.push({ type: 'tmpfs', detail: `${path}=${dir.sizeLimit}${inMemory ? '' : ' on node disk'} in ${names.join(',')}` });
+  }
+  if (config.tmpfs.createProjectDirs && mountedProjects.length > 0) {
+    const dirs = planProjectDirs(builder.pod, containers, mountedProjects, config.tmpfs.projectDirsImage);
+    if (dirs.container === undefined) notes.push(`project dirs: not created (${dirs.why})`);
+    else {
+      builder.addInitContainer(dirs.container);
+      mutations.push({ type: 'tmpfs', detail: `project dirs ${dirs.projects.join(',')} created as uid ${String(dirs.container.securityContext?.runAsUser)}` });
+    }
   }
   const memory = memoryWarnings(containers, memoryBytes);
   return { operations: [], mutations, warnings: problems.length === 0 ? memory : [...problems, ...memory], notes };

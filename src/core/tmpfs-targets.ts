@@ -7,6 +7,8 @@ import { parseProjectsAnnotation, PROJECTS_ANNOTATION } from './project-paths.js
 export interface TmpfsTarget {
   /** Normalized absolute path `<project>/<dir.name>`. */
   readonly path: string;
+  /** The project path it is under. */
+  readonly project: string;
   readonly dir: TmpfsDir;
 }
 
@@ -33,7 +35,7 @@ function targetsOf(projects: readonly string[], dirs: readonly TmpfsDir[], probl
       const path = joinPath(project, dir.name);
       if (seen.has(path)) continue;
       seen.add(path);
-      targets.push({ path, dir });
+      targets.push({ path, project, dir });
     }
   }
   // Shared between reviews, so never mutated, but not frozen: the readonly types guard them, and V8 iterates a

@@ -23,7 +23,7 @@ const annotationsOf = (object: Pod | PersistentVolumeClaim) => object.metadata?.
 describe('what was done, written on the object', () => {
   it.each([
     ['kubernetes template pod (2Gi: tmpfs warned)', () => fixture<Pod>('pods/coder-kubernetes-template.json'),
-      /^tmpfs: \/home\/coder\/app\/node_modules=16Gi in dev; tmpfs: \/home\/coder\/app\/\.next=8Gi in dev; affinity: required node-b for pvc-home$/,
+      /^tmpfs: \/home\/coder\/app\/node_modules=16Gi in dev; tmpfs: \/home\/coder\/app\/\.next=8Gi in dev; tmpfs: project dirs \/home\/coder\/app created as uid 1000; affinity: required node-b for pvc-home$/,
       /container dev: memory limit 2Gi < tmpfs 24Gi \+ request 512Mi/],
     ['home PVC on longhorn', () => fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json'),
       /^storage-class: longhorn->local-path$/, undefined],

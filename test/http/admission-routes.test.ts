@@ -36,8 +36,9 @@ describe('POST /mutate and /audit', () => {
     expect(body.response.warnings).toEqual(['workspace-storage: container dev: memory limit 2Gi < tmpfs 24Gi + request 512Mi']);
     expect(body.response.auditAnnotations).toMatchObject({
       mode: 'enforce', outcome: 'mutated',
-      tmpfs: '/home/coder/app/node_modules=16Gi in dev; /home/coder/app/.next=8Gi in dev',
+      tmpfs: '/home/coder/app/node_modules=16Gi in dev; /home/coder/app/.next=8Gi in dev; project dirs /home/coder/app created as uid 1000',
     });
+    expect(patched.spec!.initContainers!.map((init) => init.name)).toEqual(['workspace-storage-project-dirs']);
   });
 
   it.each([
@@ -113,7 +114,7 @@ describe('POST /mutate and /audit', () => {
     expect(reviews[0]!.operations).toEqual([
       { op: 'add', path: '/spec/volumes/-' }, { op: 'add', path: '/spec/volumes/-' },
       { op: 'add', path: '/spec/containers/0/volumeMounts/-' }, { op: 'add', path: '/spec/containers/0/volumeMounts/-' },
-      { op: 'add', path: '/metadata/annotations' },
+      { op: 'add', path: '/spec/initContainers' }, { op: 'add', path: '/metadata/annotations' },
     ]);
     expect(typeof reviews[0]!.durationMs).toBe('number');
     const everything = built.logs.raw.join('\n');

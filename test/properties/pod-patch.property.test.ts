@@ -71,6 +71,7 @@ describe('patches for generated valid workspace pods', () => {
       pod.spec?.containers?.forEach((container, index) => {
         problems.push(...prefixProblems(`containers[${index}].volumeMounts`, container.volumeMounts, patched.spec?.containers?.[index]?.volumeMounts));
       });
+      problems.push(...prefixProblems('initContainers', pod.spec?.initContainers, patched.spec?.initContainers));
       expect(problems).toEqual([]);
     }), RUNS);
   });

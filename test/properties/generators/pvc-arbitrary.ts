@@ -25,7 +25,7 @@ const classing = fc.oneof(
  * sometimes what it cannot (RWX or ROX, Block, a data source, a pre-bound volumeName, a PV selector).
  */
 const claimShape = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ accessModes: fc.constantFrom(['ReadWriteOnce'], ['ReadWriteOncePod']) }) },
+  { weight: 30, arbitrary: fc.record({ accessModes: fc.constantFrom(['ReadWriteOnce'], ['ReadWriteOncePod']) }) },
   { weight: 1, arbitrary: fc.record({ accessModes: fc.constantFrom(['ReadWriteMany'], ['ReadWriteOnce', 'ReadOnlyMany']) }) },
   { weight: 1, arbitrary: fc.record({ accessModes: fc.constant(['ReadWriteOnce']), volumeMode: fc.constant('Block') }) },
   { weight: 1, arbitrary: fc.record({ accessModes: fc.constant(['ReadWriteOnce']), dataSourceRef: fc.constant({ kind: 'VolumeSnapshot', apiGroup: 'snapshot.storage.k8s.io', name: 'snap' }) }) },

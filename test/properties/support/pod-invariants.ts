@@ -2,15 +2,22 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Container, NodeSelectorTerm, Pod } from '../../../src/core/kube-types.js';
 import { NODE_NAME_FIELD } from '../../../src/core/node-affinity-patch.js';
 import { APPLIED_ANNOTATION, WARNINGS_ANNOTATION } from '../../../src/core/object-annotations.js';
+import { PROJECT_DIRS_CONTAINER } from '../../../src/core/project-dirs-init.js';
 
 /**
  * The pod minus the parts the webhook may change: spec.volumes, every regular container's volumeMounts,
- * spec.affinity.nodeAffinity and its own two summary annotations (an affinity or annotations object left empty by
- * that is dropped, so "absent" and "added" compare equal).
+ * spec.affinity.nodeAffinity, its own two summary annotations and its own init container (an affinity, annotations
+ * or init container list left empty by that is dropped, so "absent" and "added" compare equal).
  */
 export function withoutMutableParts(pod: Pod): unknown {
   const copy = structuredClone(pod) as Pod & { spec: Record<string, unknown> };
   withoutSummaryAnnotations(copy);
+  // The webhook's own init container (project-dirs-init.ts); the property test checks it is only ever appended.
+  if (Array.isArray(copy.spec.initContainers)) {
+    const others = (copy.spec.initContainers as Container[]).filter((init) => init.name !== PROJECT_DIRS_CONTAINER);
+    if (others.length > 0) copy.spec.initContainers = others;
+    else delete copy.spec.initContainers;
+  }
   delete copy.spec.volumes;
   for (const container of (copy.spec.containers ?? []) as Container[]) delete container.volumeMounts;
   const affinity = copy.spec.affinity as Record<string, unknown> | undefined;
