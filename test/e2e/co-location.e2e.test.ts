@@ -5,8 +5,10 @@
  * kube-controller-manager (Deployment -> ReplicaSet -> Pod, PV/PVC binding, service-account tokens).
  *
  * Longhorn itself is not here: its replicas CRD (test/fixtures/longhorn) and hand-made Replica objects stand in for
- * it, with Nodes whose Ready condition is written through the status subresource and a Longhorn CSI PV bound by
- * the PV controller. There is no scheduler: the assertions read the pods' stored affinity.
+ * it, with Nodes whose Ready condition and allocatable resources are written through the status subresource and
+ * Longhorn CSI PVs bound by the PV controller. A real kube-scheduler binds the pods to those Nodes (there is no
+ * kubelet: the pods never run), so placement is observed in spec.nodeName, not inferred from the affinity.
+ * node-b's kubernetes.io/hostname label differs from its name, as with k3s --node-name.
  */
 import { writeFileSync } from 'node:fs';
 import fastJsonPatch from 'fast-json-patch';
@@ -36,6 +38,11 @@ const PROJECT = '/home/coder/app';
 const SERVER_CONFIG = `tmpfs:\n  projects: [${PROJECT}]\n`;
 const SERVICE_ACCOUNT_USER = 'system:serviceaccount:workspace-storage-webhook:workspace-storage-webhook';
 const DEGRADED_CRD = 'longhorn replicas unavailable: CRD replicas.longhorn.io not found';
+/** Node name -> its kubernetes.io/hostname label: node-b's differs (k3s --node-name, cloud nodes). */
+const NODES: Record<string, string> = { 'node-a': 'node-a', 'node-b': 'b.internal.example', 'node-c': 'node-c' };
+/** A read-write-many Longhorn claim (share-manager) and one whose PV has zone-level affinity (strictTopology). */
+const RWX_CLAIM = 'coder-shared-cache';
+const ZONAL_CLAIM = 'coder-zonal-home';
 
 /** The node affinity the webhook should have written for `node`: one term selecting the Node by name. */
 function pinnedTo(node: string): NodeTermView[] {
@@ -48,13 +55,37 @@ function expectTmpfs(pod: KubeObject): void {
   }
 }
 
-function replica(name: string, node: string): KubeObject {
+function replica(name: string, node: string, volume = VOLUME, failedAt = ''): KubeObject {
   return {
     apiVersion: 'longhorn.io/v1beta2',
     kind: 'Replica',
-    metadata: { name, namespace: LONGHORN, labels: { longhornvolume: VOLUME, longhornnode: node } },
-    spec: { volumeName: VOLUME, nodeID: node, active: true },
+    metadata: { name, namespace: LONGHORN, labels: { longhornvolume: volume, longhornnode: node } },
+    spec: { volumeName: volume, nodeID: node, active: true, failedAt },
   };
+}
+
+/** A Longhorn CSI PV pre-bound to `claim` in NS, and the claim. */
+function longhornVolume(volume: string, claim: string, accessMode: string, nodeAffinity?: unknown): KubeObject[] {
+  const pvc = fixtureObject('pvcs/coder-home-longhorn.json');
+  pvc.metadata = { ...pvc.metadata, name: claim, namespace: NS };
+  pvc.spec = { ...pvc.spec, volumeName: volume, accessModes: [accessMode], resources: { requests: { storage: '1Gi' } } };
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: volume },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: [accessMode],
+        storageClassName: 'longhorn',
+        persistentVolumeReclaimPolicy: 'Retain',
+        claimRef: { namespace: NS, name: claim },
+        csi: { driver: 'driver.longhorn.io', volumeHandle: volume, fsType: 'ext4' },
+        ...(nodeAffinity === undefined ? {} : { nodeAffinity }),
+      },
+    },
+    pvc,
+  ];
 }
 
 describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager', () => {
@@ -62,18 +93,27 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
   let cluster: Cluster;
   let server: WebhookServer;
 
-  /** A workspace pod mounting the Longhorn PVC, dry-run through the webhooks: what the next pod would get. */
-  async function dryRunPod(): Promise<KubeObject> {
-    const result = await cluster.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(workspacePod(NS, 'probe', CLAIM)));
+  /** A workspace pod mounting `claim`, dry-run through the webhooks: what the next pod would get. */
+  async function dryRunPod(claim = CLAIM): Promise<KubeObject> {
+    const result = await cluster.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(workspacePod(NS, 'probe', claim)));
     return JSON.parse(result.stdout) as KubeObject;
   }
 
   /** Waits until the webhook's caches show `terms` for the next pod (they follow the cluster through watches). */
-  async function waitForAffinity(terms: unknown, what: string): Promise<void> {
+  async function waitForAffinity(terms: unknown, what: string, claim = CLAIM): Promise<void> {
     await cluster.poll(what, async () => {
-      const pod = await dryRunPod();
+      const pod = await dryRunPod(claim);
       return JSON.stringify(requiredNodeTerms(pod)) === JSON.stringify(terms) ? true : undefined;
     }, 60_000, 500);
+  }
+
+  /** Waits until the scheduler has bound `pod` and returns the node's name. */
+  async function boundNode(pod: KubeObject): Promise<string> {
+    return cluster.poll(`the scheduler to bind ${pod.metadata.name ?? ''}`, async () => {
+      const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS}/pods/${pod.metadata.name ?? ''}`);
+      const node = (stored.spec as { nodeName?: string } | undefined)?.nodeName;
+      return node === undefined || node === '' ? undefined : node;
+    }, 60_000, 250);
   }
 
   /** Deletes the Deployment's current pod and returns the one the ReplicaSet controller creates instead. */
@@ -94,11 +134,19 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
     for (let attempt = 1; ; attempt++) {
       const node = await cluster.get<KubeObject>(`/api/v1/nodes/${name}`);
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      node.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: now, lastTransitionTime: now }] };
+      const resources = { cpu: '8', memory: '32Gi', pods: '110' };
+      node.status = {
+        capacity: resources,
+        allocatable: resources,
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: now, lastTransitionTime: now }],
+      };
       const res = await cp.request('PUT', `/api/v1/nodes/${name}/status`, node);
-      if (res.status === 200) return;
+      if (res.status === 200) break;
       if (res.status !== 409 || attempt === 5) throw new Error(`PUT /api/v1/nodes/${name}/status: ${res.status} ${res.body}`);
     }
+    // The TaintNodesByCondition admission plugin tainted the new Node not-ready; its node-lifecycle controller, which
+    // would lift the taint, is off here (no kubelet heartbeats): lift it as that controller would.
+    await cluster.kubectl(['taint', 'nodes', name, 'node.kubernetes.io/not-ready-']);
   }
 
   /** A kubeconfig holding the webhook service account's token (issued by the 1.20 token controller). */
@@ -125,14 +173,15 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
   beforeAll(async () => {
     // No kubelet heartbeats here: the node lifecycle controller would turn the nodes NotReady after 40 s.
     // (--controllers is a list flag: the harness's `*` and this one are concatenated; `-nodelifecycle` wins.)
-    cp = await startControlPlane({ extraControllerManagerArgs: ['--controllers=*,-nodelifecycle'] });
+    cp = await startControlPlane({ extraControllerManagerArgs: ['--controllers=*,-nodelifecycle'], scheduler: true });
     cluster = new Cluster(cp);
     await cluster.kubectl(['apply', '-f', CRD_FILE]);
     await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/replicas.longhorn.io']);
     await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LONGHORN } });
     await cluster.createNamespace(NS);
-    for (const name of ['node-a', 'node-b', 'node-c']) {
-      await cluster.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
+    for (const [name, hostname] of Object.entries(NODES)) {
+      const labels = { 'kubernetes.io/hostname': hostname, 'topology.kubernetes.io/zone': 'zone-a' };
+      await cluster.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
       await setNodeReady(name);
     }
 
@@ -162,6 +211,21 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       return claim.status?.phase === 'Bound' ? true : undefined;
     });
     await cluster.apply(replica(`${VOLUME}-r-1`, 'node-a'));
+    // Two more Longhorn claims, bound before the webhook is registered (after it, an RWO claim would go to local-path).
+    await cluster.apply(
+      ...longhornVolume('pvc-shared', RWX_CLAIM, 'ReadWriteMany'),
+      ...longhornVolume('pvc-zonal', ZONAL_CLAIM, 'ReadWriteOnce', {
+        required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone-a'] }] }] },
+      }),
+      replica('pvc-shared-r-1', 'node-c', 'pvc-shared'),
+      replica('pvc-zonal-r-1', 'node-c', 'pvc-zonal'),
+    );
+    for (const claim of [RWX_CLAIM, ZONAL_CLAIM]) {
+      await cluster.poll(`the PV controller to bind ${claim}`, async () => {
+        const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS}/persistentvolumeclaims/${claim}`);
+        return stored.status?.phase === 'Bound' ? true : undefined;
+      });
+    }
 
     // The server's identity: the namespace, ServiceAccount, ClusterRole and ClusterRoleBinding of manifests/base.
     const base = parseManifestStream((await cluster.kubectl(['kustomize', `${MANIFESTS_DIR}/base`])).stdout);
@@ -198,14 +262,15 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       expect(denied).toEqual([]);
     });
 
-    it('a Deployment pod is stored with required affinity to the node holding its replica, and tmpfs', async () => {
+    it('a Deployment pod is stored with required affinity to the node holding its replica, and the scheduler binds it there', async () => {
       await cluster.create(workspaceDeployment(NS, 'coder-5b0f6a2e-workspace', CLAIM));
       const pod = await cluster.newPod(NS, WORKSPACE_DEPLOYMENT_SELECTOR);
       expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-a'));
       expectTmpfs(pod);
+      expect(await boundNode(pod)).toBe('node-a');
     });
 
-    it('moving the replica changes the affinity of the next pod', async () => {
+    it('the replica moves to node-b, whose hostname label is not its name: the next pod follows it there', async () => {
       await cluster.kubectl([
         'patch', 'replicas.longhorn.io', `${VOLUME}-r-1`, '-n', LONGHORN, '--type=merge',
         '-p', JSON.stringify({ metadata: { labels: { longhornnode: 'node-b' } }, spec: { nodeID: 'node-b' } }),
@@ -214,6 +279,36 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       const pod = await replacePod();
       expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-b'));
       expectTmpfs(pod);
+      expect(await boundNode(pod)).toBe('node-b');
+    });
+
+    it('a failed replica (spec.failedAt) is no home: the pod is pinned to and bound on the healthy replica\'s node', async () => {
+      await cluster.apply(replica(`${VOLUME}-r-failed`, 'node-c', VOLUME, '2026-12-04T08:12:44Z'));
+      // Watch events of one resource arrive in order: once a replica applied after the failed one is seen (a second
+      // replica of the zonal volume), the failed one has been seen too, and the pin must still be node-b alone.
+      await cluster.apply(replica('pvc-zonal-r-marker', 'node-a', 'pvc-zonal'));
+      await waitForAffinity([...pinnedTo('node-a'), ...pinnedTo('node-c')], 'the marker replica after the failed one', ZONAL_CLAIM);
+      await cluster.kubectl(['delete', 'replicas.longhorn.io', 'pvc-zonal-r-marker', '-n', LONGHORN]);
+      await waitForAffinity(pinnedTo('node-c'), 'the marker replica gone', ZONAL_CLAIM);
+      expect(requiredNodeTerms(await dryRunPod())).toEqual(pinnedTo('node-b'));
+      const pod = await replacePod();
+      expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-b'));
+      expect(await boundNode(pod)).toBe('node-b');
+      // Healed (failedAt cleared), it is a home again: both nodes are allowed.
+      await cluster.apply(replica(`${VOLUME}-r-failed`, 'node-c'));
+      await waitForAffinity([...pinnedTo('node-b'), ...pinnedTo('node-c')], 'the healed replica to count again');
+      await cluster.kubectl(['delete', 'replicas.longhorn.io', `${VOLUME}-r-failed`, '-n', LONGHORN]);
+      await waitForAffinity(pinnedTo('node-b'), 'the deleted replica to be gone');
+    });
+
+    it('a read-write-many Longhorn volume pins nothing; a zone-level PV is still pinned by its replicas', async () => {
+      const rwx = JSON.parse((await cluster.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(workspacePod(NS, 'rwx-probe', RWX_CLAIM)))).stdout) as KubeObject;
+      expect(requiredNodeTerms(rwx)).toBeUndefined();
+      expectTmpfs(rwx);
+      await cluster.create(workspacePod(NS, 'coder-zonal', ZONAL_CLAIM));
+      const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS}/pods/coder-zonal`);
+      expect(requiredNodeTerms(stored)).toEqual(pinnedTo('node-c'));
+      expect(await boundNode(stored)).toBe('node-c');
     });
 
     it('kube-apiserver stopped and restarted: reviews are answered from the last facts, the caches recover by themselves', async () => {

@@ -39,14 +39,18 @@ const NS = {
   audit: 'ws-audit',
   disabled: 'ws-disabled',
   reinvoke: 'ws-reinvoke',
+  all: 'ws-all',
+  typo: 'ws-typo',
 } as const;
 
-/** The eight webhooks' names, from the shipped configuration. */
+/** Some of the eighteen webhooks' names, from the shipped configuration. */
 const WEBHOOK = {
   podsMutate: 'pods.mutate.workspace-storage.dev',
   podsCoderResourceMutate: 'pods-coder-resource.mutate.workspace-storage.dev',
   podsAudit: 'pods.audit.workspace-storage.dev',
   pvcsMutate: 'pvcs.mutate.workspace-storage.dev',
+  podsAllMutate: 'pods-all.mutate.workspace-storage.dev',
+  pvcsAllMutate: 'pvcs-all.mutate.workspace-storage.dev',
 } as const;
 
 /** Logged for what this API server cannot check; the README and DOMAIN.md promise the list. */
@@ -56,7 +60,7 @@ function notCheckable(object: string, reason: string): void {
 
 /** Our webhooks' auditAnnotations on an audit event (keys `<webhook name>/<key>`). */
 function ourAnnotations(event: AuditEvent): Record<string, string> {
-  return Object.fromEntries(Object.entries(event.annotations ?? {}).filter(([key]) => /^[a-z-]+\.(mutate|audit)\.workspace-storage\.dev\//.test(key)));
+  return Object.fromEntries(Object.entries(event.annotations ?? {}).filter(([key]) => /^[a-z-]+\.(mutate|enforce|audit)\.workspace-storage\.dev\//.test(key)));
 }
 
 /** The tmpfs the webhook should have added: one memory emptyDir per target, in container `dev`. */
@@ -182,9 +186,11 @@ describeE2E('the webhook against kube-apiserver 1.20 + kube-controller-manager',
       await cluster.createNamespace(NS.enforce);
       await cluster.createNamespace(NS.audit, { 'workspace-storage.dev/mode': 'audit' });
       await cluster.createNamespace(NS.disabled, { 'workspace-storage.dev/mode': 'disabled' });
+      await cluster.createNamespace(NS.all, { 'workspace-storage.dev/workspaces': 'all' });
+      await cluster.createNamespace(NS.typo, { 'workspace-storage.dev/mode': 'enfroce' });
       server = await WebhookServer.start({ config: SERVER_CONFIG, kubeconfig: cp.kubeconfigPath });
       const configuration = localWebhookConfiguration(server.port, server.caPem);
-      expect(configuration.webhooks).toHaveLength(8);
+      expect(configuration.webhooks).toHaveLength(18);
       await cluster.apply(configuration);
       await waitForWebhook(cluster, NS.enforce, workspacePod(NS.enforce, 'probe'));
       // The caches (KUBECONFIG = the admin kubeconfig here) have synced: co-location is on, nothing degraded.
@@ -199,7 +205,7 @@ describeE2E('the webhook against kube-apiserver 1.20 + kube-controller-manager',
       await server?.dispose();
     });
 
-    it('registers all eight webhooks with the shipped policies, only clientConfig changed', async () => {
+    it('registers all eighteen webhooks with the shipped policies, only clientConfig changed', async () => {
       const stored = await cluster.get<{ webhooks: { name: string; failurePolicy: string; reinvocationPolicy: string; timeoutSeconds: number; clientConfig: { url?: string } }[] }>(
         '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/workspace-storage-webhook',
       );
@@ -207,7 +213,7 @@ describeE2E('the webhook against kube-apiserver 1.20 + kube-controller-manager',
       expect(stored.webhooks.map((w) => [w.name, w.failurePolicy, w.reinvocationPolicy, w.timeoutSeconds])).toEqual(
         shipped.webhooks.map((w) => [w.name, w.failurePolicy, w.reinvocationPolicy, 5]),
       );
-      for (const webhook of stored.webhooks) expect(webhook.clientConfig.url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${server.port}/(mutate|audit)$`));
+      for (const webhook of stored.webhooks) expect(webhook.clientConfig.url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${server.port}/(mutate|audit)(-all)?$`));
     });
 
     it('a Coder template Deployment: the ReplicaSet controller creates a pod stored with tmpfs', async () => {
@@ -234,6 +240,60 @@ describeE2E('the webhook against kube-apiserver 1.20 + kube-controller-manager',
         server.logLines().find((l) => l.msg === 'admission review' && l.user === 'system:serviceaccount:kube-system:replicaset-controller' && l.outcome === 'mutated'),
       10_000);
       expect(server.output()).not.toContain('e2e-agent-token-do-not-log');
+      // What was done is written on the pod, for `kubectl describe`: its warnings reached only the controller.
+      expect(pod.metadata.annotations?.['workspace-storage.dev/applied']).toMatch(/^tmpfs: \/home\/coder\/app\/node_modules=16Gi in dev; /);
+      expect(pod.metadata.annotations?.['workspace-storage.dev/warnings']).toMatch(/memory limit/);
+    });
+
+    it('workspaces=all: an unlabelled envbox pod and PVC are mutated there, and not in an ordinary namespace', async () => {
+      const pod = (ns: string): KubeObject => named(fixtureObject('pods/coder-envbox.json'), ns, 'coder-alice-envbox');
+      const claim = (ns: string): KubeObject => named(fixtureObject('pvcs/coder-envbox-home.json'), ns, 'coder-alice-envbox-home');
+      await cluster.create(pod(NS.all));
+      await cluster.create(claim(NS.all));
+      const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.all}/pods/coder-alice-envbox`);
+      expectTmpfs(stored);
+      expect(stored.metadata.annotations?.['workspace-storage.dev/applied']).toContain(NODE_MODULES);
+      const storedClaim = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.all}/persistentvolumeclaims/coder-alice-envbox-home`);
+      expect(storedClaim.spec?.storageClassName).toBe('local-path');
+      expect(Object.keys(ourAnnotations(await cluster.auditEventOfCreate('pods', NS.all, 'coder-alice-envbox'))).map((key) => key.split('/')[0]))
+        .toContain(WEBHOOK.podsAllMutate);
+      expect(Object.keys(ourAnnotations(await cluster.auditEventOfCreate('persistentvolumeclaims', NS.all, 'coder-alice-envbox-home'))).map((key) => key.split('/')[0]))
+        .toContain(WEBHOOK.pvcsAllMutate);
+
+      await cluster.create(pod(NS.enforce));
+      await cluster.create(claim(NS.enforce));
+      const untouched = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.enforce}/pods/coder-alice-envbox`);
+      expect(mountsAt(untouched, NODE_MODULES)).toEqual([]);
+      expect(emptyDirVolumes(untouched).map((volume) => volume.name)).toEqual(['sysbox']);
+      expect(untouched.metadata.annotations?.['workspace-storage.dev/applied']).toBeUndefined();
+      expect((await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.enforce}/persistentvolumeclaims/coder-alice-envbox-home`)).spec?.storageClassName).toBe('longhorn');
+      expect(ourAnnotations(await cluster.auditEventOfCreate('pods', NS.enforce, 'coder-alice-envbox'))).toEqual({});
+    });
+
+    it('a mode label with a typo never enforces: the webhook is not called there', async () => {
+      await cluster.create(workspacePod(NS.typo, 'coder-alice-moltbook'));
+      expectNoTmpfs(await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.typo}/pods/coder-alice-moltbook`));
+      expect(ourAnnotations(await cluster.auditEventOfCreate('pods', NS.typo, 'coder-alice-moltbook'))).toEqual({});
+    });
+
+    it('claims local-path cannot serve are stored on their class, with a warning saying why', async () => {
+      const cases: [string, Record<string, unknown>, RegExp][] = [
+        ['rwx', { accessModes: ['ReadWriteMany'] }, /access mode ReadWriteMany/],
+        ['block', { volumeMode: 'Block' }, /volumeMode Block/],
+        ['restore', { dataSource: { kind: 'PersistentVolumeClaim', name: 'coder-5b0f6a2e-home' } }, /data source \(PersistentVolumeClaim\)/],
+        ['prebound', { volumeName: 'pv-existing' }, /pre-bound volumeName pv-existing/],
+        ['selector', { selector: { matchLabels: { tier: 'fast' } } }, /a PV selector/],
+      ];
+      for (const [name, change, why] of cases) {
+        const claim = named(fixtureObject('pvcs/coder-home-longhorn.json'), NS.enforce, `coder-${name}`);
+        claim.spec = { ...claim.spec, ...change };
+        const created = await cluster.create(claim);
+        expect(created.stderr, name).toMatch(/^Warning: workspace-storage: PVC stays on longhorn: local-path cannot serve /m);
+        expect(created.stderr, name).toMatch(why);
+        const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.enforce}/persistentvolumeclaims/coder-${name}`);
+        expect(stored.spec?.storageClassName, name).toBe('longhorn');
+        expect(stored.metadata.annotations?.['workspace-storage.dev/original-storage-class'], name).toBeUndefined();
+      }
     });
 
     it('kubectl apply of a bare workspace pod: stored with tmpfs, memory warning on stderr, auditAnnotations', async () => {
@@ -413,7 +473,12 @@ describeE2E('the webhook against kube-apiserver 1.20 + kube-controller-manager',
         return found.length >= 2 ? found : undefined;
       }, 10_000);
       expect(lines.map((l) => [l.namespace, l.outcome])).toEqual([[NS.reinvoke, 'mutated'], [NS.reinvoke, 'unchanged']]);
-      expect(labeller.calls.filter((call) => call.name === 'coder-reinvoked').map((call) => call.patched)).toEqual([true]);
+      // The labeller's label is applied once. It may be called again without patching: when a webhook changed the
+      // object, the API server runs the in-tree mutating plugins again, and ServiceAccount mounts the token into the
+      // init container ours added, which counts as a change after the labeller (IfNeeded).
+      const labellerCalls = labeller.calls.filter((call) => call.name === 'coder-reinvoked').map((call) => call.patched);
+      expect(labellerCalls[0]).toBe(true);
+      expect(labellerCalls.slice(1).every((patched) => !patched)).toBe(true);
 
       await cluster.kubectl(['delete', 'mutatingwebhookconfiguration', 'zz-e2e-labeller']);
     });
@@ -446,6 +511,20 @@ describeE2E('the webhook against kube-apiserver 1.20 + kube-controller-manager',
       });
       const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.enforce}/persistentvolumeclaims/coder-during-outage-home`);
       expect(stored.spec?.storageClassName).toBe('local-path');
+    });
+
+    it('a claim with no class, longhorn the default class: DefaultStorageClass fills it in, the webhook moves it to local-path', async () => {
+      await cluster.apply({
+        apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
+        metadata: { name: 'longhorn', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+        provisioner: 'driver.longhorn.io', volumeBindingMode: 'Immediate',
+      });
+      const claim = named(fixtureObject('pvcs/coder-home-as-created.json'), NS.enforce, 'coder-default-class-home');
+      expect(claim.spec?.storageClassName).toBeUndefined();
+      await cluster.poll('the PVC to be admitted (the webhook is back)', async () => (await cluster.kubectlResult(['create', '-f', '-'], JSON.stringify(claim))).code === 0 ? true : undefined);
+      const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS.enforce}/persistentvolumeclaims/coder-default-class-home`);
+      expect(stored.spec?.storageClassName).toBe('local-path');
+      expect(stored.metadata.annotations?.['workspace-storage.dev/original-storage-class']).toBe('longhorn');
     });
   });
 });

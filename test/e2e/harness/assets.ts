@@ -1,13 +1,13 @@
 /**
- * Locating the control-plane binaries (etcd, kube-apiserver,
- * kube-controller-manager) in the envtest / KUBEBUILDER_ASSETS layout.
+ * Locating the cluster binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet) in the
+ * envtest / KUBEBUILDER_ASSETS layout.
  */
 import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** The binaries a control-plane assets directory must hold. */
-export const CONTROL_PLANE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
+export const CONTROL_PLANE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet'] as const;
 
 /** Kubernetes version that scripts/provision-control-plane.sh builds. */
 export const PROVISIONED_KUBE_VERSION = '1.20.2';

@@ -32,6 +32,8 @@ export interface ControlPlaneOptions {
   assetsDir?: string;
   /** Start kube-controller-manager (default true). */
   controllerManager?: boolean;
+  /** Start kube-scheduler, which binds pods to Nodes (default false: most suites read stored objects only). */
+  scheduler?: boolean;
   /** How long each component may take to become ready (default 90 s). */
   readyTimeoutMs?: number;
   /** Extra kube-apiserver flags, appended last (so they win over ours). */
@@ -396,7 +398,23 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     ],
   });
 
-  const all = [controllerManager, apiServer, etcd];
+  const scheduler = new ManagedProcess({
+    name: 'kube-scheduler',
+    command: join(assets, 'kube-scheduler'),
+    logPath: file('kube-scheduler.log'),
+    args: [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      // No serving: nothing scrapes it, and no port can clash.
+      '--port=0',
+      '--secure-port=0',
+      '--profiling=false',
+    ],
+  });
+
+  const all = [scheduler, controllerManager, apiServer, etcd];
   let stopped = false;
   // Components stopped on purpose (stopApiServer) are not crashes.
   const expectedDown = new Set<ManagedProcess>();
@@ -468,6 +486,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       // The token controller issuing default/default proves the controllers run.
       await waitForServiceAccount('default', 'default', readyTimeoutMs);
     }
+    if (opts.scheduler ?? false) scheduler.start();
   } catch (err) {
     await stop();
     throw err;
