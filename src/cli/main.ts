@@ -1,22 +1,37 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { runCaBundleCommand } from './ca-bundle-command.js';
-import { runServeCommand } from './serve-command.js';
+import { runServeCommand, SERVE_USAGE } from './serve-command.js';
 
-const USAGE = `usage: workspace-storage-webhook <command>
+const USAGE = `usage: workspace-storage-webhook <command> [flags]
 
 commands:
-  serve                      run the admission webhook (default)
-  preview -f <file|-> [--diff] [--config <file>]
-                             show what the webhook would do to Pods, PVCs, Deployments, StatefulSets, Jobs
-  ca-bundle [--apply [--name <config>] [--secret <name> [--namespace <ns>] [--service <name>]] [--timeout <s>]]
-                             print the caBundle of $CERT_DIR/ca.crt; --apply patches it into the webhook
-                             configuration; --secret takes it from (creating if absent) the serving TLS Secret
+  serve                      run the admission webhook (the default command)
+  preview -f <file|->        show what the webhook would do to Kubernetes objects (Pods, PVCs, workloads, Lists)
+  ca-bundle [--apply ...]    print the caBundle of $CERT_DIR/ca.crt, or write it into the webhook configuration
+
+flags:
+  -h, --help                 this text; \`<command> --help\` for a command's flags
+  -v, --version              the version
 `;
+
+/** The package version, read from the package.json beside dist/ (present in the image too). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}
 
 const [command = 'serve', ...args] = process.argv.slice(2);
 switch (command) {
   case 'serve':
-    await runServeCommand();
+    if (args.includes('-h') || args.includes('--help')) {
+      process.stdout.write(SERVE_USAGE);
+    } else if (args.length > 0) {
+      process.stderr.write(`serve: unknown argument "${args[0]}" (serve takes its settings from the environment)\n${SERVE_USAGE}`);
+      process.exitCode = 2;
+    } else {
+      await runServeCommand();
+    }
     break;
   case 'ca-bundle':
     process.exitCode = await runCaBundleCommand(args, process);
@@ -26,12 +41,17 @@ switch (command) {
     process.exitCode = await runPreviewCommand(args, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     break;
   }
+  case '-v':
+  case '--version':
+  case 'version':
+    process.stdout.write(`workspace-storage-webhook ${version()}\n`);
+    break;
   case '-h':
   case '--help':
   case 'help':
     process.stdout.write(USAGE);
     break;
   default:
-    process.stderr.write(`unknown command "${command}"\n${USAGE}`);
+    process.stderr.write(`unknown ${command.startsWith('-') ? 'flag' : 'command'} "${command}"\n${USAGE}`);
     process.exitCode = 2;
 }

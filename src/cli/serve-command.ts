@@ -42,6 +42,18 @@ function exitAfterFlush(logger: Logger, code: number): void {
   logger.flush(() => process.exit(code));
 }
 
+/** `serve --help`: serve takes no flags; everything comes from the environment (as a container's would). */
+export const SERVE_USAGE = `usage: workspace-storage-webhook serve
+
+Runs the admission webhook over HTTPS until SIGTERM or SIGINT, then drains and exits 0; exits 1 naming the problem
+when start-up fails. Settings come from the environment:
+  PORT (8443), HOST (0.0.0.0), CERT_DIR (./certs: ca.crt, tls.crt, tls.key; generated when the directory is empty),
+  CONFIG_FILE (YAML; the defaults when unset), LOG_LEVEL (info), SHUTDOWN_DELAY_SECONDS (5),
+  SHUTDOWN_TIMEOUT_SECONDS (25), CERT_RELOAD_INTERVAL_SECONDS (2), HEADERS_TIMEOUT_SECONDS (10),
+  REQUEST_TIMEOUT_SECONDS (30); cluster access from KUBECONFIG, ~/.kube/config or the in-cluster service account.
+Endpoints: POST /mutate, /audit, /mutate-all, /audit-all; GET /healthz, /readyz, /metrics.
+`;
+
 /**
  * `serve` (the default command): runs the webhook until SIGTERM or SIGINT, then shuts down gracefully and exits
  * 0; exits 1 with the reason when start-up fails (bad config, unreadable certificate, port in use).

@@ -1,16 +1,17 @@
 /**
- * The real ClusterFacts: four watch-fed caches (PVCs, PVs, Nodes, Longhorn replicas) answering the core from
- * memory. Nothing here calls the API server while a review is answered.
+ * The real ClusterFacts: five watch-fed caches (PVCs, PVs, Nodes, Longhorn replicas, StorageClasses) answering the
+ * core from memory. Nothing here calls the API server while a review is answered.
  *
  * RBAC (ClusterRole bound to the webhook's service account; these verbs only, checked against the API server's
  * audit log by test/e2e/co-location.e2e.test.ts):
  *   - apiGroups: [""]            resources: [persistentvolumeclaims, persistentvolumes, nodes]  verbs: [list, watch]
  *   - apiGroups: ["longhorn.io"] resources: [replicas]                                           verbs: [list, watch]
+ *   - apiGroups: ["storage.k8s.io"] resources: [storageclasses]                                  verbs: [list, watch]
  * (replicas are read in one namespace only, so a Role in the Longhorn namespace is enough for them.)
  * Without the replicas rule co-location degrades ("list/watch forbidden (403)"); the rest still works.
  */
 import type { Logger } from 'pino';
-import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, VolumeFact } from '../core/cluster-facts.js';
+import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, StorageClassFact, VolumeFact } from '../core/cluster-facts.js';
 import type { ApiTransport } from './api-transport.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ClusterAccess } from './cluster-access.js';
@@ -18,7 +19,7 @@ import { KeyedFactStore, NamespacedFactStore } from './fact-store.js';
 import { composeStatus } from './facts-status.js';
 import { HttpsApiTransport } from './https-api-transport.js';
 import { ListGate } from './list-gate.js';
-import { claimFact, nodeFact, replicaFact, volumeFact, type ReplicaFact } from './object-facts.js';
+import { claimFact, nodeFact, replicaFact, storageClassFact, volumeFact, type ReplicaFact } from './object-facts.js';
 import { Reflector, type ReflectorDetails } from './reflector.js';
 import { ReplicaIndex } from './replica-index.js';
 
@@ -29,7 +30,7 @@ export interface InformerClusterFactsOptions {
   /** Namespace of `replicas.longhorn.io` (config `affinity.longhornNamespace`). */
   readonly longhornNamespace: string;
   readonly logger: Logger;
-  /** Retry tuning shared by the four caches (default 1 s .. 30 s). */
+  /** Retry tuning shared by the caches (default 1 s .. 30 s). */
   readonly backoff?: BackoffOptions;
   /** Objects per list page (default 500). */
   readonly pageSize?: number;
@@ -57,10 +58,12 @@ export class InformerClusterFacts implements ClusterFacts {
   private readonly volumes = new KeyedFactStore<VolumeFact>();
   private readonly nodes = new KeyedFactStore<NodeFact>();
   private readonly replicas = new ReplicaIndex();
+  private readonly storageClasses = new KeyedFactStore<StorageClassFact>();
   private readonly claimsReflector: Reflector<ClaimFact>;
   private readonly volumesReflector: Reflector<VolumeFact>;
   private readonly nodesReflector: Reflector<NodeFact>;
   private readonly replicasReflector: Reflector<ReplicaFact>;
+  private readonly storageClassesReflector: Reflector<StorageClassFact>;
   /** In status order: the first cache with a problem gives the reason. */
   private readonly reflectors: readonly Reflector<unknown>[];
   private readonly waiters = new Set<{ readonly check: () => void; readonly finish: () => void }>();
@@ -111,15 +114,24 @@ export class InformerClusterFacts implements ClusterFacts {
       sink: this.replicas,
       notFound: `CRD ${LONGHORN_REPLICAS} not found`,
     });
+    this.storageClassesReflector = new Reflector({
+      ...common,
+      name: 'storageclasses',
+      label: 'storage classes',
+      path: '/apis/storage.k8s.io/v1/storageclasses',
+      decode: storageClassFact,
+      sink: this.storageClasses,
+    });
     this.reflectors = [
       this.claimsReflector,
       this.volumesReflector,
       this.nodesReflector,
       this.replicasReflector,
+      this.storageClassesReflector,
     ] as readonly Reflector<unknown>[];
   }
 
-  /** Starts the four list+watch loops in the background; returns `this` for chaining. */
+  /** Starts the five list+watch loops in the background; returns `this` for chaining. */
   start(): this {
     for (const reflector of this.reflectors) reflector.start();
     return this;
@@ -181,6 +193,10 @@ export class InformerClusterFacts implements ClusterFacts {
 
   node(name: string): NodeFact | undefined {
     return this.nodesReflector.isSynced ? this.nodes.get(name) : undefined;
+  }
+
+  storageClass(name: string): StorageClassFact | undefined {
+    return this.storageClassesReflector.isSynced ? this.storageClasses.get(name) : undefined;
   }
 
   private wakeWaiters(): void {

@@ -1,4 +1,4 @@
-import type { ClaimFact, NodeFact, VolumeFact } from '../core/cluster-facts.js';
+import type { ClaimFact, NodeFact, StorageClassFact, VolumeFact } from '../core/cluster-facts.js';
 
 /**
  * Object -> fact transforms, applied to every object as it arrives so that nothing but these few fields outlives
@@ -109,6 +109,13 @@ export function nodeFact(object: unknown): NodeFact | undefined {
   }
   const unschedulable = record(node.spec)?.unschedulable === true;
   return NODE_FACTS[(ready ? 2 : 0) + (unschedulable ? 1 : 0)];
+}
+
+/** StorageClass -> provisioner; undefined when the object is not one. */
+export function storageClassFact(object: unknown): StorageClassFact | undefined {
+  const storageClass = record(object);
+  if (storageClass === undefined) return undefined;
+  return Object.freeze({ provisioner: text(storageClass.provisioner) });
 }
 
 /** Replica -> volume, node and failed; undefined without `spec.volumeName` (it could not be indexed by volume). */

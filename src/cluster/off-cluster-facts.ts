@@ -31,4 +31,8 @@ export class OffClusterFacts implements ClusterFacts {
   node(): undefined {
     return undefined;
   }
+
+  storageClass(): undefined {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config-types.js';
-import type { ClusterFacts } from '../core/cluster-facts.js';
+import type { ClusterFacts, FactsStatus } from '../core/cluster-facts.js';
 import type { CacheState } from '../metrics/webhook-metrics.js';
 import { collectAfterLargeLists } from './collect-after-lists.js';
 import { loadClusterAccess, type ClusterAccessEnvironment } from './cluster-access.js';
@@ -14,6 +14,8 @@ export interface RunningClusterFacts {
   details(): ClusterFactsDetails | { status: ReturnType<ClusterFacts['status']> };
   /** For the cache gauges. */
   cacheStates(): readonly CacheState[];
+  /** Resolves once every cache has finished its first list (or after `timeoutMs`), with the status then. */
+  waitForSync(timeoutMs: number): Promise<FactsStatus>;
   stop(): Promise<void>;
 }
 
@@ -30,7 +32,9 @@ export async function startClusterFacts(
   const off = (reason: string): RunningClusterFacts => {
     logger.warn({ reason }, 'co-location is off');
     const facts = new OffClusterFacts(reason);
-    return { facts, details: () => ({ status: facts.status() }), cacheStates: () => [], stop: async () => {} };
+    return {
+      facts, details: () => ({ status: facts.status() }), cacheStates: () => [], waitForSync: async () => facts.status(), stop: async () => {},
+    };
   };
   if (config.affinity.mode === 'off') return off('affinity.mode is off');
   const result = await loadClusterAccess(environment);
@@ -48,6 +52,7 @@ export async function startClusterFacts(
         synced: cache.synced,
         ageSeconds: cache.lastEventAgeSeconds,
       })),
+    waitForSync: (timeoutMs) => facts.waitForSync(timeoutMs),
     stop: () => facts.stop(),
   };
 }

@@ -37,6 +37,11 @@ export interface Config {
   readonly storageClass: {
     /** Effective class -> replacement class. No value is also a key (the rewrite is idempotent). */
     readonly rewrite: Readonly<Record<string, string>>;
+    /**
+     * Provisioner -> replacement class: a claim whose class (not named in `rewrite`) has one of these provisioners
+     * is rewritten too (custom Longhorn classes). Read from the StorageClass cache.
+     */
+    readonly rewriteProvisioners: Readonly<Record<string, string>>;
   };
   readonly affinity: {
     readonly mode: AffinityMode;

@@ -28,7 +28,7 @@ export const DEFAULT_CONFIG_DOCUMENT = {
   tmpfs: {
     projects: [], dirs: { node_modules: '16Gi', '.next': '8Gi' }, medium: 'memory', createProjectDirs: true, projectDirsImage: '',
   },
-  storageClass: { rewrite: { longhorn: 'local-path' } },
+  storageClass: { rewrite: { longhorn: 'local-path' }, rewriteProvisioners: {} },
   affinity: { mode: 'required', preferredWeight: 100, longhornNamespace: 'longhorn-system' },
   containerStorage: { paths: [], sizeLimit: '50Gi' },
   service: { name: 'workspace-storage-webhook', namespace: 'workspace-storage-webhook' },
@@ -186,6 +186,27 @@ function parseRewrite(value: unknown, key: string): Record<string, string> {
   return rewrite;
 }
 
+/**
+ * `storageClass.rewriteProvisioners`: provisioner name (a CSI driver name, a DNS subdomain) -> class. A target class
+ * that `rewrite` would rewrite again is a chain, rejected like chains within `rewrite`.
+ */
+function parseRewriteProvisioners(value: unknown, key: string, rewrite: Readonly<Record<string, string>>): Record<string, string> {
+  if (value === undefined || value === null) return Object.create(null) as Record<string, string>;
+  if (!isObject(value)) throw new ConfigError(key, `must be a mapping of provisioner to class, got ${describe(value)}`);
+  const byProvisioner: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [provisioner, to] of Object.entries(value)) {
+    const where = `${key}.${provisioner}`;
+    if (!isDnsSubdomain(provisioner)) throw new ConfigError(where, `"${provisioner}" is not a valid provisioner name`);
+    const target = stringValue(to, where);
+    if (!isDnsSubdomain(target)) throw new ConfigError(where, `"${target}" is not a valid StorageClass name`);
+    if (Object.hasOwn(rewrite, target)) {
+      throw new ConfigError(where, `rewrites to "${target}", which storageClass.rewrite rewrites again: chains are not allowed`);
+    }
+    byProvisioner[provisioner] = target;
+  }
+  return byProvisioner;
+}
+
 function parseLabelName(value: unknown, key: string, fallback: string, what: string): string {
   if (value === undefined || value === null) return fallback;
   const name = stringValue(value, key);
@@ -215,7 +236,7 @@ export function parseConfig(document: unknown): Config {
   const workspaceSelectors = selectorsValue.map((entry, index) => parseSelector(entry, `workspaceSelectors[${index}]`));
 
   const tmpfs = section(document, '', 'tmpfs', ['projects', 'dirs', 'medium', 'createProjectDirs', 'projectDirsImage']);
-  const storageClass = section(document, '', 'storageClass', ['rewrite']);
+  const storageClass = section(document, '', 'storageClass', ['rewrite', 'rewriteProvisioners']);
   const affinity = section(document, '', 'affinity', ['mode', 'preferredWeight', 'longhornNamespace']);
   const containerStorage = section(document, '', 'containerStorage', ['paths', 'sizeLimit']);
   const service = section(document, '', 'service', ['name', 'namespace']);
@@ -243,6 +264,7 @@ export function parseConfig(document: unknown): Config {
     'containerStorage.sizeLimit',
   );
 
+  const rewrite = parseRewrite(storageClass.rewrite, 'storageClass.rewrite');
   const config: Config = {
     workspaceSelectors,
     tmpfs: {
@@ -252,7 +274,10 @@ export function parseConfig(document: unknown): Config {
       createProjectDirs,
       projectDirsImage,
     },
-    storageClass: { rewrite: parseRewrite(storageClass.rewrite, 'storageClass.rewrite') },
+    storageClass: {
+      rewrite,
+      rewriteProvisioners: parseRewriteProvisioners(storageClass.rewriteProvisioners, 'storageClass.rewriteProvisioners', rewrite),
+    },
     affinity: {
       mode: mode as AffinityMode,
       preferredWeight: weight,

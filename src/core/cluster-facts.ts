@@ -26,6 +26,12 @@ export interface VolumeFact {
   readonly readWriteMany: boolean;
 }
 
+/** A StorageClass as the class rewrite sees it. */
+export interface StorageClassFact {
+  /** `provisioner`, e.g. `driver.longhorn.io`. */
+  readonly provisioner: string;
+}
+
 /** A Node as the co-location decision sees it. */
 export interface NodeFact {
   /** The Ready condition is True. */
@@ -57,4 +63,6 @@ export interface ClusterFacts {
   replicaNodes(longhornVolume: string): readonly string[] | undefined;
   /** The Node `name`, or undefined when the cache does not hold it. */
   node(name: string): NodeFact | undefined;
+  /** The StorageClass `name`, or undefined when the cache does not hold it (or there is no cache). */
+  storageClass(name: string): StorageClassFact | undefined;
 }

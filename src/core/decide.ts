@@ -101,5 +101,5 @@ export function decide(input: AdmissionInput, config: Config, facts: ClusterFact
   if (reason !== undefined) return skipped(reason);
   if (input.kind.kind === 'Pod') return decidePod(input, config, facts);
   const claim = input.object as PersistentVolumeClaim;
-  return fromPlans(claim, [planStorageClassRewrite(claim, config)], 'workspace PVC');
+  return fromPlans(claim, [planStorageClassRewrite(claim, config, facts)], 'workspace PVC');
 }

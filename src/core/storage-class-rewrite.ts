@@ -1,4 +1,5 @@
 import type { Config } from '../config/config-types.js';
+import type { ClusterFacts } from './cluster-facts.js';
 import type { PlanResult } from './decision-types.js';
 import { EMPTY_PLAN } from './decision-types.js';
 import type { PatchOperation } from './json-patch.js';
@@ -25,18 +26,39 @@ export function effectiveStorageClass(claim: PersistentVolumeClaim): string | un
 }
 
 /**
- * Rewrites the claim's effective class when it is a key of `storageClass.rewrite`. The annotation and the spec
+ * The class `from` is rewritten to: `storageClass.rewrite[from]`, else `storageClass.rewriteProvisioners[its
+ * provisioner]` (from the StorageClass cache); or the plan to return when it is not rewritten.
+ */
+function rewriteTarget(from: string, config: Config, facts: ClusterFacts): string | PlanResult {
+  const { rewrite, rewriteProvisioners } = config.storageClass;
+  if (Object.hasOwn(rewrite, from)) return rewrite[from] as string;
+  if (Object.keys(rewriteProvisioners).length === 0) return { ...EMPTY_PLAN, notes: [`storage class ${from} is not rewritten`] };
+  const storageClass = facts.storageClass(from);
+  if (storageClass === undefined) {
+    // Not in the cache: unknown class, or no cache (no cluster access, not synced). The claim's class is immutable,
+    // so say so where a person can see it.
+    const why = `storage class ${from} not rewritten: its provisioner is unknown (${facts.status().reason ?? 'no such StorageClass'})`;
+    return { ...EMPTY_PLAN, warnings: facts.status().state === 'synced' ? [] : [why], notes: [why] };
+  }
+  const to = Object.hasOwn(rewriteProvisioners, storageClass.provisioner) ? rewriteProvisioners[storageClass.provisioner] : undefined;
+  if (to === undefined || to === from) return { ...EMPTY_PLAN, notes: [`storage class ${from} (${storageClass.provisioner}) is not rewritten`] };
+  return to;
+}
+
+/**
+ * Rewrites the claim's effective class when it is a key of `storageClass.rewrite`, or its provisioner a key of
+ * `storageClass.rewriteProvisioners`. The annotation and the spec
  * both carry the new class when the annotation is present (so they agree whichever one a reader consults), and
  * the original is recorded in an annotation. `""` means "no class" and nil means "the default class": neither
  * is rewritten (the DefaultStorageClass admission plugin runs before webhooks, so nil is rare here). A claim the
  * node-local class cannot serve ({@link nodeLocalMisfit}) keeps its class, with a warning saying why.
  */
-export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Config): PlanResult {
+export function planStorageClassRewrite(claim: PersistentVolumeClaim, config: Config, facts: ClusterFacts): PlanResult {
   const from = effectiveStorageClass(claim);
-  if (from === undefined || from === '' || !Object.hasOwn(config.storageClass.rewrite, from)) {
-    return { ...EMPTY_PLAN, notes: [from ? `storage class ${from} is not rewritten` : 'no storage class to rewrite'] };
-  }
-  const to = config.storageClass.rewrite[from] as string;
+  if (from === undefined || from === '') return { ...EMPTY_PLAN, notes: ['no storage class to rewrite'] };
+  const target = rewriteTarget(from, config, facts);
+  if (typeof target !== 'string') return target;
+  const to = target;
   const misfit = nodeLocalMisfit(claim);
   if (misfit !== undefined) {
     const why = `stays on ${from}: ${to} cannot serve ${misfit}`;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { runPreviewCommand } from '../../src/cli/preview-command.js';
 
 /** Runs the command with `input` on stdin, capturing both streams. */
@@ -81,9 +81,9 @@ describe('preview CLI', () => {
     expect(stderr).toContain('change: PersistentVolumeClaim/coder-7f3e2b1c-home: storage-class: longhorn->local-path');
   });
 
-  it('prints a unified diff with --diff', async () => {
+  it('prints a unified diff with --diff and exits 1 because something would change (as diff and kubectl diff)', async () => {
     const { code, stdout } = await preview(['-f', '-', '--diff'], CODER_TEMPLATE);
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     expect(stdout).toContain('--- a/Deployment/coder-7f3e2b1c');
     expect(stdout).toContain('+++ b/Deployment/coder-7f3e2b1c');
     expect(stdout).toMatch(/^\+ +mountPath: \/home\/coder\/web\/node_modules$/m);
@@ -116,23 +116,66 @@ spec:
     expect(result.spec.template.spec.containers[0].volumeMounts).toHaveLength(3);
   });
 
+  it('--diff exits 0 and prints nothing when nothing would change', async () => {
+    const unchanged = 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: done, labels: {com.coder.resource: "true"}}\nspec: {storageClassName: local-path}\n';
+    const { code, stdout, stderr } = await preview(['-f', '-', '--diff', '--offline'], unchanged);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('unchanged: PersistentVolumeClaim/done');
+  });
+
+  it('passes kinds it does not mutate through unchanged, with a note on stderr (what kubectl kustomize prints)', async () => {
+    const stream = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---${CODER_TEMPLATE}`;
+    const { code, stdout, stderr } = await preview(['-f', '-', '--offline'], stream);
+    expect(code).toBe(0);
+    const [configMap, service, deployment] = parseAllDocuments(stdout).map((doc) => doc.toJS());
+    expect(configMap).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { a: 'b' } });
+    expect(service.kind).toBe('Service');
+    expect(deployment.spec.template.spec.containers[0].volumeMounts).toHaveLength(3);
+    expect(stderr).toContain('note: passed through: ConfigMap/settings (not a kind the webhook mutates)');
+    expect(stderr).toContain('note: passed through: Service/web (not a kind the webhook mutates)');
+    const diff = await preview(['-f', '-', '--offline', '--diff'], stream);
+    expect(diff.stdout).not.toContain('ConfigMap/settings');
+  });
+
+  it('previews the items of a kind: List one by one (what kubectl get -o yaml prints)', async () => {
+    const [deployment, pvc] = parseAllDocuments(CODER_TEMPLATE).map((doc) => doc.toJS());
+    const list = stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: [deployment, pvc, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } }] });
+    const { code, stdout, stderr } = await preview(['-f', '-', '--offline'], list);
+    expect(code).toBe(0);
+    const result = parseAllDocuments(stdout)[0]!.toJS();
+    expect(result.kind).toBe('List');
+    expect(result.items).toHaveLength(3);
+    expect(result.items[0].spec.template.spec.containers[0].volumeMounts).toHaveLength(3);
+    expect(result.items[1].spec.storageClassName).toBe('local-path');
+    expect(result.items[2]).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } });
+    expect(stderr).toContain('change: PersistentVolumeClaim/coder-7f3e2b1c-home: storage-class: longhorn->local-path');
+    expect((await preview(['-f', '-', '--offline', '--diff'], list)).code).toBe(1);
+  });
+
+  it('without cluster access says on stderr that node affinity is not previewed, and why', async () => {
+    const { stderr } = await preview(['-f', '-'], CODER_TEMPLATE);
+    expect(stderr).toMatch(/^note: node affinity not previewed: .+$/m);
+    expect((await preview(['-f', '-', '--offline'], CODER_TEMPLATE)).stderr).toMatch(/^note: node affinity not previewed: --offline$/m);
+  });
+
   it.each([
     ['invalid YAML', 'kind: Pod\n  metadata: [', /document 1 is not valid YAML/],
-    ['an unknown kind', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n', /unsupported kind "ConfigMap"/],
     ['no objects', '# nothing\n', /no Kubernetes objects found/],
     ['a scalar document', '42\n', /not a Kubernetes object/],
-  ])('exits 1 with a clear message on %s', async (_name, input, message) => {
-    const { code, stderr, stdout } = await preview(['-f', '-'], input);
-    expect(code).toBe(1);
+    ['a mapping without kind', 'metadata: {name: x}\n', /unsupported kind "\(none\)"/],
+  ])('exits 2 with a clear message on %s', async (_name, input, message) => {
+    const { code, stderr, stdout } = await preview(['-f', '-', '--offline'], input);
+    expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stdout).toBe('');
   });
 
-  it('exits 2 on bad usage and 1 on a missing file', async () => {
+  it('exits 2 on bad usage and on a missing file', async () => {
     expect((await preview([])).code).toBe(2);
     expect((await preview(['--frobnicate'])).code).toBe(2);
     const missing = await preview(['-f', '/nonexistent.yaml']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/ENOENT.*nonexistent.yaml|nonexistent.yaml.*ENOENT/);
   });
 });

@@ -265,6 +265,9 @@ export const objects = {
       spec: { volumeName, nodeID, dataDirectoryName: `${volumeName}-abc` },
     };
   },
+  storageClass(name: string, provisioner: string): KubeObject {
+    return { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name }, provisioner };
+  },
 };
 
 /** Collection paths the informer uses. */
@@ -273,4 +276,5 @@ export const PATHS = {
   volumes: '/api/v1/persistentvolumes',
   nodes: '/api/v1/nodes',
   replicas: (namespace = 'longhorn-system'): string => `/apis/longhorn.io/v1beta2/namespaces/${namespace}/replicas`,
+  storageClasses: '/apis/storage.k8s.io/v1/storageclasses',
 };

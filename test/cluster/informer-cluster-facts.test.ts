@@ -33,6 +33,7 @@ function seedWorkspace(api: FakeApi): void {
   api.collection(PATHS.replicas()).put(objects.replica('pvc-1-r-1', 'pvc-1', 'node-a'));
   api.collection(PATHS.replicas()).put(objects.replica('pvc-1-r-2', 'pvc-1', 'node-b'));
   api.collection(PATHS.replicas()).put(objects.replica('pvc-1-r-3', 'pvc-1', ''));
+  api.collection(PATHS.storageClasses).put(objects.storageClass('longhorn', 'driver.longhorn.io'));
 }
 
 const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 5_000, interval: 5 });
@@ -67,7 +68,10 @@ describe('InformerClusterFacts over a scripted API server', () => {
       ['persistentvolumes', true, 2],
       ['nodes', true, 3],
       ['replicas.longhorn.io', true, 3],
+      ['storageclasses', true, 1],
     ]);
+    expect(facts.storageClass('longhorn')).toEqual({ provisioner: 'driver.longhorn.io' });
+    expect(facts.storageClass('nfs')).toBeUndefined();
     expect(details.caches.every((cache) => cache.lastError === undefined && cache.lastSyncTime !== undefined)).toBe(true);
   });
 
@@ -81,13 +85,13 @@ describe('InformerClusterFacts over a scripted API server', () => {
     });
     running.push(facts);
     await facts.start().waitForSync(5_000);
-    expect([...listed].sort()).toEqual([2, 2, 3, 3]); // PVCs, PVs, nodes, replicas
+    expect([...listed].sort()).toEqual([1, 2, 2, 3, 3]); // storage classes, PVCs, PVs, nodes, replicas
     const nodes = api.collection(PATHS.nodes);
     nodes.dropWatches();
     nodes.putSilently(objects.node('node-d', true));
     nodes.compact(); // the next watch gets 410 Gone: a relist, which sees the new node
-    await waitFor(() => expect(listed).toHaveLength(5));
-    expect(listed[4]).toBe(4);
+    await waitFor(() => expect(listed).toHaveLength(6));
+    expect(listed[5]).toBe(4);
   });
 
   it('follows watch events: replica moved, scheduled, deleted; node NotReady and cordoned; PVC bound', async () => {
@@ -214,7 +218,7 @@ describe('InformerClusterFacts over a scripted API server', () => {
     await facts.start().waitForSync(5_000);
     api.stopServer();
     await waitFor(() => expect(facts.status().state).toBe('degraded'));
-    expect(facts.status().reason).toMatch(/^PVCs watch failed: (ECONNRESET|ECONNREFUSED) \(\+3 more\)$/);
+    expect(facts.status().reason).toMatch(/^PVCs watch failed: (ECONNRESET|ECONNREFUSED) \(\+4 more\)$/);
     expect(facts.replicaNodes('pvc-1')).toEqual(['node-a', 'node-b']);
     expect(facts.node('node-a')).toEqual({ ready: true, unschedulable: false });
 

@@ -52,8 +52,8 @@ describe('startClusterFacts', () => {
       expect(running.facts).toBeInstanceOf(InformerClusterFacts);
       const status = await (running.facts as InformerClusterFacts).waitForSync(10_000);
       expect(status.state).toBe('degraded');
-      expect(status.reason).toMatch(/^PVCs list failed: ECONNREFUSED \(\+3 more\)$/);
-      expect(running.cacheStates().map((cache) => cache.name)).toEqual(['persistentvolumeclaims', 'persistentvolumes', 'nodes', 'replicas.longhorn.io']);
+      expect(status.reason).toMatch(/^PVCs list failed: ECONNREFUSED \(\+4 more\)$/);
+      expect(running.cacheStates().map((cache) => cache.name)).toEqual(['persistentvolumeclaims', 'persistentvolumes', 'nodes', 'replicas.longhorn.io', 'storageclasses']);
     } finally {
       await running.stop();
     }

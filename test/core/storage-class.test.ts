@@ -126,3 +126,43 @@ describe('PVC storage class rewrite', () => {
     expect(decision.outcome).toBe('skipped');
   });
 });
+
+describe('storageClass.rewriteProvisioners: custom Longhorn classes, known from the StorageClass cache', () => {
+  const custom = parseConfig({ storageClass: { rewriteProvisioners: { 'driver.longhorn.io': 'local-path' } } });
+  const claimOn = (className: string) => {
+    const pvc = fixture<PersistentVolumeClaim>('pvcs/coder-home-longhorn.json');
+    pvc.spec!.storageClassName = className;
+    return pvc;
+  };
+  const cluster = () => new InMemoryClusterFacts()
+    .addStorageClass('longhorn-ssd', 'driver.longhorn.io')
+    .addStorageClass('longhorn-legacy', 'io.rancher.longhorn')
+    .addStorageClass('nfs', 'nfs.csi.k8s.io')
+    .addStorageClass('local-path', 'rancher.io/local-path');
+
+  it.each([
+    ['a custom Longhorn class', 'longhorn-ssd', 'local-path'],
+    ['longhorn itself, still through storageClass.rewrite', 'longhorn', 'local-path'],
+    ['a class of another provisioner', 'nfs', 'nfs'],
+    ['a provisioner not in the map', 'longhorn-legacy', 'longhorn-legacy'],
+    ['the target class', 'local-path', 'local-path'],
+  ])('%s: %s -> %s', (_name, from, to) => {
+    const facts = cluster();
+    const patched = applyDecision(claimOn(from), decide(createInput(claimOn(from)), custom, facts));
+    expect(patched.spec?.storageClassName).toBe(to);
+    if (from !== to) expect(patched.metadata?.annotations?.[ORIGINAL]).toBe(from);
+    expect(decide(createInput(patched), custom, facts).operations).toEqual([]);
+  });
+
+  it('a class the cache does not know while it is not synced: not rewritten, with a warning saying why', () => {
+    const facts = new InMemoryClusterFacts().setStatus({ state: 'syncing', reason: 'initial list of storage classes' });
+    const decision = decide(createInput(claimOn('longhorn-ssd')), custom, facts);
+    expect(decision.operations).toEqual([]);
+    expect(decision.warnings).toEqual(['storage class longhorn-ssd not rewritten: its provisioner is unknown (initial list of storage classes)']);
+  });
+
+  it('rejects a target that storageClass.rewrite rewrites again, naming the key', () => {
+    expect(() => parseConfig({ storageClass: { rewriteProvisioners: { 'driver.longhorn.io': 'longhorn' } } }))
+      .toThrow(/config key "storageClass.rewriteProvisioners.driver.longhorn.io": rewrites to "longhorn", which storageClass.rewrite rewrites again/);
+  });
+});

@@ -10,9 +10,12 @@
  * kubelet: the pods never run), so placement is observed in spec.nodeName, not inferred from the affinity.
  * node-b's kubernetes.io/hostname label differs from its name, as with k3s --node-name.
  */
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAIN } from '../support/server-process.js';
 import { describeE2E, freePort, startControlPlane, type ControlPlane } from './harness/control-plane.js';
 import { Cluster, type KubeObject } from './support/cluster.js';
 import { MANIFESTS_DIR, parseManifestStream } from './support/manifests.js';
@@ -255,6 +258,7 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
         ['persistentvolumes', true],
         ['nodes', true],
         ['replicas.longhorn.io', true],
+        ['storageclasses', true],
       ]);
       expect(server.output()).toMatch(/co-location on/);
       expect(server.output()).not.toMatch(/403|forbidden/i);
@@ -268,6 +272,20 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-a'));
       expectTmpfs(pod);
       expect(await boundNode(pod)).toBe('node-a');
+    });
+
+    it('preview, with the cluster\'s kubeconfig, shows the node affinity the webhook would add', async () => {
+      const run = promisify(execFile);
+      const input = JSON.stringify(workspacePod(NS, 'preview-me', CLAIM));
+      const child = run(process.execPath, [MAIN, 'preview', '-f', '-', '--diff'], { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, CONFIG_FILE: '' } });
+      child.child.stdin?.end(input);
+      // Exit 1: something would change (as diff and kubectl diff).
+      const failed = await child.then(() => undefined, (error: { code: number; stdout: string; stderr: string }) => error);
+      expect(failed?.code).toBe(1);
+      expect(failed?.stdout).toMatch(/^\+ +- key: metadata\.name$/m);
+      expect(failed?.stdout).toMatch(/^\+ +- node-a$/m);
+      expect(failed?.stderr).toContain(`change: Pod/preview-me: affinity: required node-a for ${VOLUME}`);
+      expect(failed?.stderr).not.toContain('node affinity not previewed');
     });
 
     it('the replica moves to node-b, whose hostname label is not its name: the next pod follows it there', async () => {

@@ -125,7 +125,7 @@ describe('POST /mutate and /audit', () => {
   it('answers an error inside the decision with allowed, a warning and an error log, never a 500', async () => {
     const broken: ClusterFacts = {
       status: () => { throw new Error('cache exploded'); },
-      claim: () => undefined, volume: () => undefined, replicaNodes: () => undefined, node: () => undefined,
+      claim: () => undefined, volume: () => undefined, replicaNodes: () => undefined, node: () => undefined, storageClass: () => undefined,
     };
     const built = testApp({ facts: broken });
     app = built.app;

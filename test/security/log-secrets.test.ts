@@ -72,6 +72,7 @@ describe('logs never carry object contents (app.inject)', () => {
     volume: () => { throw new Error('facts exploded'); },
     replicaNodes: () => { throw new Error('facts exploded'); },
     node: () => { throw new Error('facts exploded'); },
+    storageClass: () => { throw new Error('facts exploded'); },
   };
   const apps: { name: string; app: FastifyInstance; logs: LogCapture }[] = [];
   beforeAll(() => {

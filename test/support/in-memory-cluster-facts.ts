@@ -1,4 +1,4 @@
-import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, VolumeFact } from '../../src/core/cluster-facts.js';
+import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, StorageClassFact, VolumeFact } from '../../src/core/cluster-facts.js';
 
 /**
  * {@link ClusterFacts} from plain maps filled by setters: for unit tests of the pure core,
@@ -8,6 +8,7 @@ export class InMemoryClusterFacts implements ClusterFacts {
   private readonly claims = new Map<string, ClaimFact>();
   private readonly volumes = new Map<string, VolumeFact>();
   private readonly nodes = new Map<string, NodeFact>();
+  private readonly storageClasses = new Map<string, StorageClassFact>();
   private readonly replicas = new Map<string, string[]>();
   private replicasAvailable = true;
   private currentStatus: FactsStatus = { state: 'synced' };
@@ -78,5 +79,15 @@ export class InMemoryClusterFacts implements ClusterFacts {
 
   node(name: string): NodeFact | undefined {
     return this.nodes.get(name);
+  }
+
+  /** Adds the StorageClass `name` with `provisioner`. */
+  addStorageClass(name: string, provisioner: string): this {
+    this.storageClasses.set(name, { provisioner });
+    return this;
+  }
+
+  storageClass(name: string): StorageClassFact | undefined {
+    return this.storageClasses.get(name);
   }
 }
