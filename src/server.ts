@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
+import type { LineSink } from './logging/audit-log.js';
 import { startClusterFacts, type RunningClusterFacts } from './cluster/start-cluster-facts.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServerSettings } from './config/server-settings.js';
@@ -30,7 +31,7 @@ export interface RunningServer {
  * `shutdownDelaySeconds` (the endpoint has left the Service) the listener closes, in-flight reviews finish and
  * idle connections are closed.
  */
-export async function startServer(settings: ServerSettings, logger: Logger): Promise<RunningServer> {
+export async function startServer(settings: ServerSettings, logger: Logger, auditDestination?: LineSink): Promise<RunningServer> {
   const config = loadConfig(settings.configFile);
   if (config.tmpfs.projects.length === 0) {
     logger.warn(
@@ -60,7 +61,10 @@ export async function startServer(settings: ServerSettings, logger: Logger): Pro
     return { ready: !shuttingDown && !syncing, detail: { shuttingDown, coLocation: detail } };
   };
 
-  const app = buildApp({ config, facts: cluster.facts, logger, metrics, readiness }, transportOptions(settings, certificates));
+  const app = buildApp(
+    { config, facts: cluster.facts, logger, metrics, readiness, ...(auditDestination ? { auditDestination } : {}) },
+    transportOptions(settings, certificates),
+  );
   await app.listen({ port: settings.port, host: settings.host });
   const server = app.server as HttpsServer;
   server.headersTimeout = settings.headersTimeoutMs;

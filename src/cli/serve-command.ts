@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { BatchedLineWriter } from '../logging/batched-line-writer.js';
+import { loggerOptions } from '../logging/log-format.js';
 import { reopenNonBlocking } from '../logging/reopen-non-blocking.js';
 import { serverSettings } from '../config/server-settings.js';
 import { startServer } from '../server.js';
@@ -25,14 +26,14 @@ const LOG_FLUSH_TIMEOUT_MS = 2000;
  * reopened non-blocking and written from the event loop, anything else is written by the thread pool. What is left
  * is written on exit.
  */
-function serverLogger(level: string): Logger {
+function serverLogger(level: string): { logger: Logger; destination: BatchedLineWriter } {
   const pipe = reopenNonBlocking(1);
   const destination = new BatchedLineWriter({
     fd: pipe ?? 1, inline: pipe !== undefined,
     batchBytes: LOG_BATCH_BYTES, flushIntervalMs: LOG_FLUSH_INTERVAL_MS, maxPendingBytes: LOG_MAX_PENDING_BYTES,
   });
   process.on('exit', () => destination.flushSync());
-  return pino({ level, base: { service: 'workspace-storage-webhook' } }, destination);
+  return { logger: pino(loggerOptions(level), destination), destination };
 }
 
 /** Exits with `code` once the buffered log lines are written (or after LOG_FLUSH_TIMEOUT_MS). */
@@ -59,11 +60,12 @@ Endpoints: POST /mutate, /audit, /mutate-all, /audit-all; GET /healthz, /readyz,
  * 0; exits 1 with the reason when start-up fails (bad config, unreadable certificate, port in use).
  */
 export async function runServeCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let logger: Logger = pino({ base: { service: 'workspace-storage-webhook' } });
+  let logger: Logger = pino(loggerOptions('info'));
   try {
     const settings = serverSettings(env);
-    logger = serverLogger(settings.logLevel);
-    const running = await startServer(settings, logger);
+    const built = serverLogger(settings.logLevel);
+    logger = built.logger;
+    const running = await startServer(settings, logger, built.destination);
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (signalled) return;

@@ -52,7 +52,7 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode,
  * gets is decided by the webhook configuration's namespaceSelectors, so relabelling a namespace needs no restart.
  */
 export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependencies): void {
-  const audit = new AuditLog(deps.logger);
+  const audit = new AuditLog(deps.logger, deps.auditDestination);
   app.post('/mutate', reviewHandler(deps, audit, 'enforce', 'selectors'));
   app.post('/audit', reviewHandler(deps, audit, 'audit', 'selectors'));
   app.post('/mutate-all', reviewHandler(deps, audit, 'enforce', 'namespace'));

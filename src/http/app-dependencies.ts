@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config-types.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
+import type { LineSink } from '../logging/audit-log.js';
 import type { WebhookMetrics } from '../metrics/webhook-metrics.js';
 
 /** What /readyz reports. */
@@ -15,6 +16,8 @@ export interface AppDependencies {
   readonly facts: ClusterFacts;
   /** Receives one audit line per review and error lines; never the objects' contents. */
   readonly logger: Logger;
+  /** The destination `logger` writes to, when the caller owns it: audit lines are written there pre-serialised. */
+  readonly auditDestination?: LineSink;
   readonly metrics: WebhookMetrics;
   readonly readiness: () => Readiness;
 }

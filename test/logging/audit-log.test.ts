@@ -5,6 +5,7 @@ import { decodeReview, isReviewProblem } from '../../src/admission/decode-review
 import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { AUDIT_MESSAGE, AuditLog } from '../../src/logging/audit-log.js';
+import { loggerOptions } from '../../src/logging/log-format.js';
 import { fixture } from '../support/fixtures.js';
 import { reviewFor } from '../support/test-app.js';
 
@@ -19,13 +20,14 @@ function recordFor(object: unknown, mode: 'enforce' | 'audit' = 'enforce'): Revi
   return record;
 }
 
-/** A logger writing into `lines`, with a fixed time so two loggers' lines can be compared byte for byte. */
-function capturing(options: pino.LoggerOptions = {}): { logger: Logger; lines: string[] } {
+const FIXED_TIME = '2026-12-04T17:16:30.123Z';
+
+/** A logger in the server's format writing into `lines`, with a fixed time so lines can be compared byte for byte. */
+function capturing(level = 'info'): { logger: Logger; lines: string[]; sink: { write(line: string): void } } {
   const lines: string[] = [];
-  const logger = pino({ level: 'info', base: { service: 'workspace-storage-webhook' }, timestamp: () => ',"time":1700000000000', ...options }, {
-    write: (line: string) => void lines.push(line),
-  });
-  return { logger, lines };
+  const sink = { write: (line: string) => void lines.push(line) };
+  const logger = pino({ ...loggerOptions(level), timestamp: () => `,"time":"${FIXED_TIME}"` }, sink);
+  return { logger, lines, sink };
 }
 
 const records: [string, () => ReviewRecord][] = [
@@ -41,32 +43,31 @@ const records: [string, () => ReviewRecord][] = [
 ];
 
 describe('AuditLog', () => {
-  it.each(records)('writes the same line as pino itself for %s', (_name, make) => {
+  it.each(records)('writes, pre-serialised to the logger\'s destination, the same line as pino itself for %s', (_name, make) => {
     const record = make();
     const direct = capturing();
     const viaPino = capturing();
-    new AuditLog(direct.logger).write(record);
+    new AuditLog(direct.logger, direct.sink, () => FIXED_TIME).write(record);
     viaPino.logger.info(record, AUDIT_MESSAGE);
     expect(direct.lines).toHaveLength(1);
     expect(direct.lines[0]).toBe(viaPino.lines[0]);
     const parsed = JSON.parse(direct.lines[0] ?? '') as Record<string, unknown>;
-    expect(parsed).toMatchObject({ level: 30, time: 1700000000000, service: 'workspace-storage-webhook', msg: AUDIT_MESSAGE, uid: record.uid });
+    expect(parsed).toMatchObject({ level: 'info', time: FIXED_TIME, service: 'workspace-storage-webhook', msg: AUDIT_MESSAGE, uid: record.uid });
   });
 
-  it('keeps a child logger\'s bindings and pino\'s default time', () => {
-    const lines: string[] = [];
-    const logger = pino({ base: { service: 's' } }, { write: (line: string) => void lines.push(line) }).child({ replica: 'a' });
+  it('writes an ISO-8601 time of now by default', () => {
+    const { logger, lines, sink } = capturing();
     const before = Date.now();
-    new AuditLog(logger).write(recordFor(fixture('pvcs/coder-home-longhorn.json')));
+    new AuditLog(logger, sink).write(recordFor(fixture('pvcs/coder-home-longhorn.json')));
     const parsed = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
-    expect(parsed).toMatchObject({ level: 30, service: 's', replica: 'a', kind: 'PersistentVolumeClaim', outcome: 'mutated' });
-    expect(parsed.time).toBeGreaterThanOrEqual(before);
+    expect(parsed.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(parsed.time as string)).toBeGreaterThanOrEqual(before - 1);
     expect(lines[0]?.endsWith('\n')).toBe(true);
   });
 
   it('writes nothing when the level is above info, and follows a level changed at run time', () => {
-    const { logger, lines } = capturing({ level: 'warn' });
-    const audit = new AuditLog(logger);
+    const { logger, lines, sink } = capturing('warn');
+    const audit = new AuditLog(logger, sink);
     audit.write(recordFor(fixture('pvcs/coder-home-longhorn.json')));
     expect(lines).toEqual([]);
     logger.level = 'debug';
@@ -74,19 +75,18 @@ describe('AuditLog', () => {
     expect(lines).toHaveLength(1);
   });
 
-  it('writes through pino when the destination needs per-line metadata (multistream)', () => {
-    const lines: string[] = [];
-    const logger = pino({ base: { service: 's' } }, pino.multistream([{ stream: { write: (line: string) => void lines.push(line) } }]));
+  it('without a destination of its own, writes through pino (a child logger\'s bindings included)', () => {
+    const { logger, lines } = capturing();
     const record = recordFor(fixture('pods/coder-kubernetes-template.json'));
-    new AuditLog(logger).write(record);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ msg: AUDIT_MESSAGE, uid: record.uid, outcome: 'mutated', service: 's' });
+    new AuditLog(logger.child({ replica: 'a' })).write(record);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'info', msg: AUDIT_MESSAGE, uid: record.uid, replica: 'a', service: 'workspace-storage-webhook' });
   });
 
   it('never writes the object: no env value of the pod reaches the line', () => {
     const pod = fixture<{ spec: { containers: { env?: { name: string; value: string }[] }[] } }>('pods/coder-kubernetes-template.json');
     pod.spec.containers[0]?.env?.push({ name: 'CODER_AGENT_TOKEN', value: 'secret-token-value-7f3e' });
-    const { logger, lines } = capturing();
-    new AuditLog(logger).write(recordFor(pod));
+    const { logger, lines, sink } = capturing();
+    new AuditLog(logger, sink).write(recordFor(pod));
     expect(lines[0]).not.toContain('secret-token-value-7f3e');
   });
 });

@@ -25,13 +25,16 @@ describe('start-up warnings', () => {
     const lines = await startUpLines('affinity: {mode: "off"}\n');
     const warnings = lines.filter((line) => typeof line.msg === 'string' && line.msg.includes('tmpfs.projects is empty'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ key: 'tmpfs.projects', level: 40 });
+    expect(warnings[0]).toMatchObject({ key: 'tmpfs.projects', level: 'warn', service: 'workspace-storage-webhook' });
+    expect(warnings[0]!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(warnings[0]!.msg).toMatch(/workspace-storage\.dev\/projects/);
   });
 
   it('none when projects are configured', async () => {
     const lines = await startUpLines('tmpfs: {projects: [/home/coder/app]}\naffinity: {mode: "off"}\n');
     expect(lines.some((line) => typeof line.msg === 'string' && line.msg.includes('tmpfs.projects is empty'))).toBe(false);
-    expect(lines.some((line) => line.msg === 'serving admission reviews')).toBe(true);
+    expect(lines.find((line) => line.msg === 'serving admission reviews')).toMatchObject({ level: 'info' });
+    // Every line the server writes has a level name and an ISO-8601 time.
+    expect(lines.every((line) => typeof line.level === 'string' && typeof line.time === 'string' && !Number.isNaN(Date.parse(line.time)))).toBe(true);
   });
 });
