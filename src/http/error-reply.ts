@@ -36,7 +36,8 @@ export function errorHandler(logger: Logger, metrics: WebhookMetrics) {
       logger.error({ err: { message: error.message, stack: error.stack }, url: request.routeOptions.url }, 'request failed');
       return sendError(reply, 500, 'internal error');
     }
-    logger.warn({ statusCode: status, code: error.code, url: request.routeOptions.url }, 'bad request');
+    // The reason is the framework's or the body parser's own words (body-free: see json-body-parser.ts).
+    logger.warn({ statusCode: status, code: error.code, url: request.routeOptions.url, reason: error.message }, 'bad request');
     return sendError(reply, status, error.message);
   };
 }

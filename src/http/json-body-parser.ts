@@ -21,6 +21,14 @@ export function parseJsonBody(request: FastifyRequest, body: string | Buffer, do
   try {
     done(null, JSON.parse(body as string));
   } catch (error) {
-    done(withStatus(400, `body is not valid JSON: ${(error as Error).message.slice(0, 120)}`), undefined);
+    done(withStatus(400, `body is not valid JSON: ${parserReason((error as Error).message)}`), undefined);
   }
+}
+
+/**
+ * JSON.parse's reason without the piece of the body V8 quotes in some messages (`Unexpected token 'x', "…" is not
+ * valid JSON`): the reason is logged, and a body may carry secrets. Positions stay, they say where to look.
+ */
+export function parserReason(message: string): string {
+  return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ', not valid JSON').slice(0, 160);
 }

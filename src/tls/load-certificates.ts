@@ -70,7 +70,11 @@ export async function loadCertificates(options: LoadCertificatesOptions): Promis
       namespace: options.namespace ?? DEFAULT_NAME,
       now,
     };
-    await createServingPair(paths, { hasCaCert, hasCaKey }, identity, logger);
+    try {
+      await createServingPair(paths, { hasCaCert, hasCaKey }, identity, logger);
+    } catch (error) {
+      throw generationError(paths, error);
+    }
   }
 
   const pair = await readCertificatePair(paths);
@@ -80,6 +84,21 @@ export async function loadCertificates(options: LoadCertificatesOptions): Promis
     logCertificateExpiry(logger, { path: paths.caCert, notAfter: pair.caNotAfter }, now);
   }
   return { ...pair, generated, paths };
+}
+
+/**
+ * A failure to write generated files, said as the operator needs it: which files are missing, that they could not be
+ * generated, why (the system error code), and the two ways out. Other errors pass through as they are.
+ */
+function generationError(paths: CertificatePaths, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof CertificateFileError || typeof code !== 'string') return error;
+  return new CertificateFileError(
+    paths.cert,
+    `missing (and ${paths.key}), and could not be generated: cannot write to ${paths.dir} (${code}); mount a TLS ` +
+      'Secret there (tls.crt, tls.key, ca.crt) or make the directory writable',
+    { cause: error },
+  );
 }
 
 /** Generates the serving pair (and the CA unless both CA files exist) into CERT_DIR. */

@@ -94,3 +94,23 @@ describe('compressed and mislabelled bodies', () => {
     expect(response.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
   });
 });
+
+describe('the log line of a body that is not JSON', () => {
+  it.each([
+    ['a secret where a value should be quoted', '{"request": {"uid": "u", "token": s3cr3t-in-the-body}}'],
+    ['a long unquoted run', `{"request": ${'x'.repeat(40)}s3cr3t-in-the-body${'z'.repeat(40)}}`],
+    ['a secret after a truncated body', '{"request": {"env": "s3cr3t-in-the-body'],
+  ])('%s: the parser\'s reason and position, never the body', async (_name, body) => {
+    const built = testApp();
+    try {
+      const response = await built.app.inject({ method: 'POST', url: '/mutate', headers: { 'content-type': 'application/json' }, payload: body });
+      expect(response.statusCode).toBe(400);
+      const line = built.logs.lines.find((entry) => entry.msg === 'bad request');
+      expect(line).toMatchObject({ statusCode: 400, url: '/mutate' });
+      expect(String(line?.reason)).toMatch(/^body is not valid JSON: .*(JSON|position)/);
+      expect(built.logs.raw.join('\n')).not.toContain('s3cr3t');
+    } finally {
+      await built.app.close();
+    }
+  });
+});
