@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAIN, configFile } from '../support/server-process.js';
 
 /** Runs `serve` and returns its exit code and output; it must exit by itself (never serve half-loaded). */
-function serve(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function serve(env: Record<string, string>, user?: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN, 'serve'], {
       env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', PORT: '0', HOST: '127.0.0.1', ...env },
+      ...(user === undefined ? {} : { uid: user, gid: user }),
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -60,5 +61,19 @@ describe('start-up refuses to serve with a bad configuration or certificate', ()
     expect(code).toBe(1);
     expect(output).toMatch(message);
     expect(output).not.toContain('serving admission reviews');
+  });
+
+  it('exits 1 when CERT_DIR is empty and unwritable: names the missing files and why they could not be generated', async () => {
+    // The image's user (65532) and a directory it cannot write, as with a read-only mount. Tests run as root, which
+    // writes anywhere, so the server runs as that user here; as anyone else, root's directory is unwritable anyway.
+    const dir = mkdtempSync(join(tmpdir(), 'wsw-unwritable-'));
+    chmodSync(dir, 0o755);
+    const user = process.getuid?.() === 0 ? 65532 : undefined;
+    const { code, output } = await serve({ CERT_DIR: dir }, user);
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `${join(dir, 'tls.crt')}: missing (and ${join(dir, 'tls.key')}), and could not be generated: cannot write to ${dir} (EACCES); ` +
+        'mount a TLS Secret there (tls.crt, tls.key, ca.crt) or make the directory writable',
+    );
   });
 });

@@ -58,17 +58,6 @@ describe('loadCertificates', () => {
       }
     });
 
-    it('an unwritable CERT_DIR: names the missing files, says they could not be generated and why', async () => {
-      // A path through a regular file (ENOTDIR): unwritable even for root, which tests here run as.
-      await writeFile(join(dir, 'a-file'), '');
-      const unwritable = join(dir, 'a-file', 'certs');
-      const failure = loadCertificates({ dir: unwritable, logger: captureLogs().logger });
-      await expect(failure).rejects.toBeInstanceOf(CertificateFileError);
-      await expect(failure).rejects.toThrow(
-        `${join(unwritable, 'tls.crt')}: missing (and ${join(unwritable, 'tls.key')}), and could not be generated: cannot write to ${unwritable} (ENOTDIR); mount a TLS Secret there`,
-      );
-    });
-
     it('creates a missing CERT_DIR', async () => {
       const nested = join(dir, 'a', 'b');
       const loaded = await loadCertificates({ dir: nested, logger: captureLogs().logger });
