@@ -42,7 +42,7 @@ const log = (message) => process.stderr.write(`bench: ${message}\n`);
 async function webhookHeap(port) {
   const { body } = await httpsGet(port, '/metrics');
   const value = (name) => {
-    const match = new RegExp(`^workspace_storage_webhook_${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(body);
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "m").exec(body);
     return match ? Number(match[1]) : undefined;
   };
   return { heapUsedBytes: value('nodejs_heap_size_used_bytes'), heapTotalBytes: value('nodejs_heap_size_total_bytes') };

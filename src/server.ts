@@ -8,6 +8,7 @@ import type { ServerSettings } from './config/server-settings.js';
 import { buildApp } from './http/build-app.js';
 import { TLS_OPTIONS, transportOptions } from './http/transport-options.js';
 import { WebhookMetrics } from './metrics/webhook-metrics.js';
+import { packageVersion } from './package-version.js';
 import { CertificateReloader } from './tls/certificate-reloader.js';
 import { expiryTimestampSeconds } from './tls/certificate-expiry.js';
 import { loadCertificates } from './tls/load-certificates.js';
@@ -47,7 +48,7 @@ export async function startServer(settings: ServerSettings, logger: Logger, audi
     'serving certificate loaded',
   );
 
-  const metrics = new WebhookMetrics();
+  const metrics = new WebhookMetrics({ version: packageVersion() });
   metrics.setCertificateExpiry(expiryTimestampSeconds(certificates.notAfter));
   const cluster: RunningClusterFacts = await startClusterFacts(config, logger);
   metrics.watchCaches(() => cluster.cacheStates());

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../package-version.js';
 import { runCaBundleCommand } from './ca-bundle-command.js';
 import { runServeCommand, SERVE_USAGE } from './serve-command.js';
 
@@ -15,11 +15,6 @@ flags:
   -v, --version              the version
 `;
 
-/** The package version, read from the package.json beside dist/ (present in the image too). */
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return manifest.version ?? 'unknown';
-}
 
 const [command = 'serve', ...args] = process.argv.slice(2);
 switch (command) {
@@ -44,7 +39,7 @@ switch (command) {
   case '-v':
   case '--version':
   case 'version':
-    process.stdout.write(`workspace-storage-webhook ${version()}\n`);
+    process.stdout.write(`workspace-storage-webhook ${packageVersion()}\n`);
     break;
   case '-h':
   case '--help':

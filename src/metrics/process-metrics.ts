@@ -1,9 +1,10 @@
 import { familyText, metricFamily, type MetricFamily, type MetricType } from './prometheus-text.js';
 
 /**
- * Process and Node runtime metrics, read when /metrics is scraped and at no other time. They replace prom-client's
- * `collectDefaultMetrics`, whose GC PerformanceObserver ran on every scavenge and whose event-loop monitor kept a
- * 10 ms timer waking the process; the names and HELP texts are the ones it used, so dashboards keep working.
+ * Process and Node runtime metrics, read when /metrics is scraped and at no other time, under the standard unprefixed
+ * names and HELP texts of Prometheus client libraries (prom-client's `collectDefaultMetrics`), so stock dashboards
+ * and alerts find them. Hand-written instead of collectDefaultMetrics, whose GC PerformanceObserver ran on every
+ * scavenge and whose event-loop monitor kept a 10 ms timer waking the process (bench/README.md, "Findings").
  */
 export class ProcessMetrics {
   private readonly families: Record<
@@ -14,8 +15,8 @@ export class ProcessMetrics {
   /** Fixed for the life of the process; performance.timeOrigin is when it started, in Unix milliseconds. */
   private readonly startTimeSeconds = Math.round(performance.timeOrigin) / 1000;
 
-  constructor(prefix: string) {
-    const family = (name: string, type: MetricType, help: string): MetricFamily => metricFamily(`${prefix}${name}`, type, help);
+  constructor() {
+    const family = (name: string, type: MetricType, help: string): MetricFamily => metricFamily(name, type, help);
     this.families = {
       cpuUser: family('process_cpu_user_seconds_total', 'counter', 'Total user CPU time spent in seconds.'),
       cpuSystem: family('process_cpu_system_seconds_total', 'counter', 'Total system CPU time spent in seconds.'),

@@ -1,7 +1,7 @@
 import type { ReviewOutcome, ReviewRecord } from '../admission/answer-review.js';
 import type { ReviewMode } from '../admission/review-types.js';
 import type { MutationType } from '../core/decision-types.js';
-import { ClosedLabel } from './closed-label.js';
+import { ClosedLabel, OTHER_LABEL_VALUE } from './closed-label.js';
 import { LabelledCounter } from './labelled-counter.js';
 import { LabelledHistogram } from './labelled-histogram.js';
 import { ProcessMetrics } from './process-metrics.js';
@@ -23,12 +23,16 @@ const MUTATION_TYPE = ClosedLabel.ofUnion<MutationType>('type', {
 /** Every HTTP status code (a counter of 500 slots is 4 KB); one outside 100-599 would count as `other`. */
 const STATUS_CODE = new ClosedLabel('code', Array.from({ length: 500 }, (_, index) => String(100 + index)));
 
+/** A closed label's own values, without the catch-all `other`. */
+const known = (label: ClosedLabel): readonly string[] => label.values.filter((value) => value !== OTHER_LABEL_VALUE);
+
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
 
 const gauge = (name: string, help: string): MetricFamily => metricFamily(`${METRIC_PREFIX}${name}`, 'gauge', help);
 const CERTIFICATE_EXPIRY = gauge('certificate_expiry_timestamp_seconds', 'notAfter of the serving certificate, Unix time.');
 const CACHE_SYNCED = gauge('cache_synced', 'Whether a cluster cache has completed its initial list (1) or not (0).');
 const CACHE_AGE = gauge('cache_age_seconds', 'Seconds since a cluster cache last heard from the API server.');
+const BUILD_INFO = gauge('build_info', 'Always 1; the version label says which build is running.');
 
 /** One cache's state as the metrics see it (filled from the cluster caches' details). */
 export interface CacheState {
@@ -61,6 +65,10 @@ export class WebhookMetrics {
     { name: `${METRIC_PREFIX}warnings_total`, help: 'Warnings returned to API clients.' },
     [MODE],
   );
+  private readonly dryRuns = new LabelledCounter(
+    { name: `${METRIC_PREFIX}dry_run_reviews_total`, help: 'Admission reviews of dry-run requests (also in reviews_total): nothing was stored.' },
+    [KIND, OPERATION, MODE, OUTCOME],
+  );
   private readonly rejected = new LabelledCounter(
     { name: `${METRIC_PREFIX}invalid_requests_total`, help: 'Requests answered with a 4xx/5xx status instead of a review.' },
     [STATUS_CODE],
@@ -70,15 +78,38 @@ export class WebhookMetrics {
   private cacheStates: () => readonly CacheState[] = () => [];
   private readonly processMetrics: ProcessMetrics | undefined;
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
-    this.processMetrics = options.defaultMetrics === false ? undefined : new ProcessMetrics(METRIC_PREFIX);
+  private readonly buildLabels: readonly (readonly [string, string])[];
+
+  constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
+    this.processMetrics = options.defaultMetrics === false ? undefined : new ProcessMetrics();
+    this.buildLabels = [['version', options.version ?? 'unknown']];
+    this.exposeMainSeries();
+  }
+
+  /** The series alerts and dashboards select on, exported at 0 from the start (see LabelledCounter.expose). */
+  private exposeMainSeries(): void {
+    const create = OPERATION.indexOf('CREATE');
+    for (const kind of ['Pod', 'PersistentVolumeClaim']) {
+      for (const mode of known(MODE)) {
+        for (const outcome of known(OUTCOME)) {
+          this.reviews.expose(this.reviews.slot(KIND.indexOf(kind), create, MODE.indexOf(mode), OUTCOME.indexOf(outcome)));
+        }
+      }
+    }
+    for (const mode of known(MODE)) {
+      for (const type of known(MUTATION_TYPE)) this.mutations.expose(this.mutations.slot(MUTATION_TYPE.indexOf(type), MODE.indexOf(mode)));
+      this.warnings.expose(this.warnings.slot(MODE.indexOf(mode)));
+    }
+    for (const code of ['400', '413', '415']) this.rejected.expose(this.rejected.slot(STATUS_CODE.indexOf(code)));
   }
 
   /** Counts one answered review. */
   review(record: ReviewRecord, seconds: number): void {
     const mode = MODE.indexOf(record.mode);
     const { reviews, mutations } = this;
-    reviews.add(reviews.slot(KIND.indexOf(record.kind), OPERATION.indexOf(record.operation), mode, OUTCOME.indexOf(record.outcome)));
+    const slot = reviews.slot(KIND.indexOf(record.kind), OPERATION.indexOf(record.operation), mode, OUTCOME.indexOf(record.outcome));
+    reviews.add(slot);
+    if (record.dryRun) this.dryRuns.add(slot);
     this.duration.observe(this.duration.slot(mode), seconds);
     // An index loop, not for-of: no iterator, even where V8 does not optimise this function.
     const types = record.mutationTypes;
@@ -108,7 +139,9 @@ export class WebhookMetrics {
       + this.duration.render()
       + this.mutations.render()
       + this.warnings.render()
+      + this.dryRuns.render()
       + this.rejected.render()
+      + familyText(BUILD_INFO, [{ labels: this.buildLabels, value: 1 }])
       + familyText(CERTIFICATE_EXPIRY, [{ value: this.certificateExpiry }])
       + familyText(CACHE_SYNCED, states.map((state) => ({ labels: [['cache', state.name]], value: state.synced ? 1 : 0 })))
       + familyText(CACHE_AGE, states.flatMap((state) => (state.ageSeconds === undefined ? [] : [{ labels: [['cache', state.name]], value: state.ageSeconds }])))

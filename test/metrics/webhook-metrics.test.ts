@@ -23,10 +23,22 @@ function family(families: Map<string, ParsedFamily>, name: string): ParsedFamily
 }
 
 /** A family's samples as `labels -> value`, labels written `a=x,b=y` in the order rendered. */
-function series(families: Map<string, ParsedFamily>, name: string, sampleName = name): Record<string, number> {
+function allSeries(families: Map<string, ParsedFamily>, name: string, sampleName = name): Record<string, number> {
   return Object.fromEntries(family(families, name).samples
     .filter((sample) => sample.name === `${METRIC_PREFIX}${sampleName}`)
     .map((sample) => [Object.entries(sample.labels).map(([label, value]) => `${label}=${value}`).join(','), sample.value]));
+}
+
+/** The series that have been counted (the main series are exported at 0 from the start: see the test for them). */
+function series(families: Map<string, ParsedFamily>, name: string, sampleName = name): Record<string, number> {
+  return Object.fromEntries(Object.entries(allSeries(families, name, sampleName)).filter(([, value]) => value !== 0));
+}
+
+/** A process or Node.js family: standard unprefixed names. */
+function standardFamily(families: Map<string, ParsedFamily>, name: string): ParsedFamily {
+  const found = families.get(name);
+  if (!found) throw new Error(`no family ${name}`);
+  return found;
 }
 
 describe('WebhookMetrics families', () => {
@@ -39,6 +51,8 @@ describe('WebhookMetrics families', () => {
     ['certificate_expiry_timestamp_seconds', 'gauge', 'notAfter of the serving certificate, Unix time.'],
     ['cache_synced', 'gauge', 'Whether a cluster cache has completed its initial list (1) or not (0).'],
     ['cache_age_seconds', 'gauge', 'Seconds since a cluster cache last heard from the API server.'],
+    ['build_info', 'gauge', 'Always 1; the version label says which build is running.'],
+    ['dry_run_reviews_total', 'counter', 'Admission reviews of dry-run requests (also in reviews_total): nothing was stored.'],
   ])('%s is a %s with its HELP, once, before its samples', (name, type, help) => {
     const metrics = new WebhookMetrics({ defaultMetrics: false });
     metrics.review(record({ mutationTypes: ['tmpfs'], warnings: ['w'] }), 0.001);
@@ -52,12 +66,35 @@ describe('WebhookMetrics families', () => {
     expect(new WebhookMetrics({ defaultMetrics: false }).contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
 
-  it('shows only observed series: before any review the review families have no samples', () => {
-    const families = scrape(new WebhookMetrics({ defaultMetrics: false }));
-    for (const name of ['reviews_total', 'review_duration_seconds', 'mutations_total', 'warnings_total', 'invalid_requests_total', 'cache_synced', 'cache_age_seconds']) {
+  it('exports the main counters at 0 from the start (so rate() and absent() alerts work), and nothing else yet', () => {
+    const families = scrape(new WebhookMetrics({ defaultMetrics: false, version: '1.2.3' }));
+    const reviews = allSeries(families, 'reviews_total');
+    const expected: Record<string, number> = {};
+    for (const kind of ['Pod', 'PersistentVolumeClaim']) {
+      for (const mode of ['enforce', 'audit']) {
+        for (const outcome of ['mutated', 'would-mutate', 'unchanged', 'skipped', 'error']) expected[`kind=${kind},operation=CREATE,mode=${mode},outcome=${outcome}`] = 0;
+      }
+    }
+    expect(reviews).toEqual(expected);
+    expect(Object.keys(allSeries(families, 'mutations_total')).sort()).toEqual(
+      ['affinity', 'container-storage', 'storage-class', 'tmpfs'].flatMap((type) => [`type=${type},mode=audit`, `type=${type},mode=enforce`]).sort(),
+    );
+    expect(allSeries(families, 'warnings_total')).toEqual({ 'mode=enforce': 0, 'mode=audit': 0 });
+    expect(allSeries(families, 'invalid_requests_total')).toEqual({ 'code=400': 0, 'code=413': 0, 'code=415': 0 });
+    for (const name of ['review_duration_seconds', 'dry_run_reviews_total', 'cache_synced', 'cache_age_seconds']) {
       expect(family(families, name).samples, name).toEqual([]);
     }
-    expect(series(families, 'certificate_expiry_timestamp_seconds')).toEqual({ '': 0 });
+    expect(series(families, 'certificate_expiry_timestamp_seconds')).toEqual({});
+    expect(allSeries(families, 'build_info')).toEqual({ 'version=1.2.3': 1 });
+  });
+
+  it('counts dry-run reviews as such, besides reviews_total', () => {
+    const metrics = new WebhookMetrics({ defaultMetrics: false });
+    metrics.review({ ...record(), dryRun: true }, 0.001);
+    metrics.review({ ...record(), dryRun: false }, 0.001);
+    const families = scrape(metrics);
+    expect(series(families, 'reviews_total')).toEqual({ 'kind=Pod,operation=CREATE,mode=enforce,outcome=mutated': 2 });
+    expect(series(families, 'dry_run_reviews_total')).toEqual({ 'kind=Pod,operation=CREATE,mode=enforce,outcome=mutated': 1 });
   });
 });
 
@@ -103,7 +140,7 @@ describe('review_duration_seconds', () => {
     for (const seconds of enforce) metrics.review(record(), seconds);
     metrics.review(record({ mode: 'audit' }), 0.003);
     const families = scrape(metrics);
-    const buckets = series(families, 'review_duration_seconds', 'review_duration_seconds_bucket');
+    const buckets = allSeries(families, 'review_duration_seconds', 'review_duration_seconds_bucket');
     const cumulative = { enforce: [2, 2, 4, 4, 4, 4, 4, 5, 5, 6, 7], audit: [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1] };
     expect(buckets).toEqual(Object.fromEntries(Object.entries(cumulative).flatMap(([mode, counts]) =>
       BOUNDS.map((le, index) => [`mode=${mode},le=${le}`, counts[index]]))));
@@ -149,12 +186,12 @@ describe('gauges read at scrape time', () => {
     const metrics = new WebhookMetrics({ defaultMetrics: false });
     let states: CacheState[] = [{ name: 'pvcs', synced: false, ageSeconds: undefined }];
     metrics.watchCaches(() => states);
-    expect(series(scrape(metrics), 'cache_synced')).toEqual({ 'cache=pvcs': 0 });
-    expect(series(scrape(metrics), 'cache_age_seconds')).toEqual({});
+    expect(allSeries(scrape(metrics), 'cache_synced')).toEqual({ 'cache=pvcs': 0 });
+    expect(allSeries(scrape(metrics), 'cache_age_seconds')).toEqual({});
     states = [{ name: 'pvcs', synced: true, ageSeconds: 1.25 }, { name: 'nodes', synced: true, ageSeconds: 0 }];
     const families = scrape(metrics);
-    expect(series(families, 'cache_synced')).toEqual({ 'cache=pvcs': 1, 'cache=nodes': 1 });
-    expect(series(families, 'cache_age_seconds')).toEqual({ 'cache=pvcs': 1.25, 'cache=nodes': 0 });
+    expect(allSeries(families, 'cache_synced')).toEqual({ 'cache=pvcs': 1, 'cache=nodes': 1 });
+    expect(allSeries(families, 'cache_age_seconds')).toEqual({ 'cache=pvcs': 1.25, 'cache=nodes': 0 });
   });
 
   it.each([
@@ -188,7 +225,7 @@ describe('process metrics', () => {
 
   it.each(PROCESS_FAMILIES)('%s is a %s with one plausible sample', (name, type) => {
     const families = scrape(new WebhookMetrics());
-    const found = family(families, name);
+    const found = standardFamily(families, name);
     expect(found.type).toBe(type);
     expect(found.samples).toHaveLength(1);
     expect(found.samples[0]!.value).toBeGreaterThan(0);
@@ -196,19 +233,20 @@ describe('process metrics', () => {
 
   it('adds up CPU time, dates the start before now and names the Node version', () => {
     const families = scrape(new WebhookMetrics());
-    const value = (name: string) => family(families, name).samples[0]!.value;
+    const value = (name: string) => standardFamily(families, name).samples[0]!.value;
     expect(value('process_cpu_seconds_total')).toBeCloseTo(value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total'), 6);
     expect(value('process_start_time_seconds')).toBeLessThanOrEqual(Date.now() / 1000);
     expect(value('process_start_time_seconds')).toBeGreaterThan(Date.now() / 1000 - 24 * 3600);
     expect(value('nodejs_heap_size_used_bytes')).toBeLessThanOrEqual(value('nodejs_heap_size_total_bytes'));
     const [major, minor, patch] = process.versions.node.split('.');
-    expect(family(families, 'nodejs_version_info').samples[0]!.labels).toEqual({ version: process.version, major, minor, patch });
+    expect(standardFamily(families, 'nodejs_version_info').samples[0]!.labels).toEqual({ version: process.version, major, minor, patch });
   });
 
-  it('renders the heap figures bench/run.js reads, as plain numbers', () => {
+  it('renders the heap figures bench/run.js reads under their standard unprefixed names, as plain numbers', () => {
     const text = new WebhookMetrics().render();
+    expect(text).not.toMatch(/^workspace_storage_webhook_(process|nodejs)_/m);
     for (const name of ['nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes']) {
-      const match = new RegExp(`^workspace_storage_webhook_${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
       expect(Number(match?.[1])).toBeGreaterThan(1024 * 1024);
     }
   });
