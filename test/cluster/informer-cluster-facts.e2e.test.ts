@@ -190,7 +190,10 @@ describeE2E('InformerClusterFacts against a real kube-apiserver', () => {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
         metadata: { name: 'wsw-facts' },
-        rules: [{ apiGroups: [''], resources: ['persistentvolumeclaims', 'persistentvolumes', 'nodes'], verbs: ['list', 'watch'] }],
+        rules: [
+          { apiGroups: [''], resources: ['persistentvolumeclaims', 'persistentvolumes', 'nodes'], verbs: ['list', 'watch'] },
+          { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['list', 'watch'] },
+        ],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -104,7 +104,7 @@ describeE2E('the webhook against kube-apiserver 1.20 + kube-controller-manager',
       expect(objects.map((o) => o.kind).sort()).toEqual(
         [
           'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Job',
-          'MutatingWebhookConfiguration', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service',
+          'MutatingWebhookConfiguration', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service',
           'ServiceAccount', 'ServiceAccount',
         ].sort(),
       );
