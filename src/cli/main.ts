@@ -9,6 +9,7 @@ commands:
   serve                      run the admission webhook (the default command)
   preview -f <file|->        show what the webhook would do to Kubernetes objects (Pods, PVCs, workloads, Lists)
   ca-bundle [--apply ...]    print the caBundle of $CERT_DIR/ca.crt, or write it into the webhook configuration
+  report [-o table|json]     which workspaces run away from their data now (exit 3 when any does)
 
 flags:
   -h, --help                 this text; \`<command> --help\` for a command's flags
@@ -34,6 +35,11 @@ switch (command) {
   case 'preview': {
     const { runPreviewCommand } = await import('./preview-command.js');
     process.exitCode = await runPreviewCommand(args, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    break;
+  }
+  case 'report': {
+    const { runReportCommand } = await import('./report-command.js');
+    process.exitCode = await runReportCommand(args, { stdout: process.stdout, stderr: process.stderr });
     break;
   }
   case '-v':

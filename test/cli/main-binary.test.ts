@@ -22,6 +22,7 @@ describe('workspace-storage-webhook (the built binary)', () => {
     [['serve', '-h'], /^usage: workspace-storage-webhook serve/],
     [['preview', '--help'], /^usage: workspace-storage-webhook preview -f <file\|->/],
     [['ca-bundle', '--help'], /^usage: workspace-storage-webhook ca-bundle/],
+    [['report', '--help'], /^usage: workspace-storage-webhook report \[-o table\|json\][\s\S]*remote/],
   ])('%j prints help and exits 0 (serve does not start)', (args, usage) => {
     const result = run(args);
     expect(result.status).toBe(0);
@@ -35,6 +36,8 @@ describe('workspace-storage-webhook (the built binary)', () => {
     [['serve', '--port', '9443'], /^serve: unknown argument "--port" .*\nusage: workspace-storage-webhook serve/],
     [['preview', '-f', '-', '--frobnicate'], /^preview: Unknown option '--frobnicate'.*\nusage: workspace-storage-webhook preview/],
     [['ca-bundle', '--frobnicate'], /^ca-bundle: Unknown option '--frobnicate'.*\nusage: workspace-storage-webhook ca-bundle/],
+    [['report', '--frobnicate'], /^report: Unknown option '--frobnicate'.*\nusage: workspace-storage-webhook report/],
+    [['report', '-o', 'yaml'], /^report: -o must be table or json, got "yaml"\nusage: /],
   ])('%j is an error with a usage line, exit 2', (args, message) => {
     const result = run(args);
     expect(result.status).toBe(2);

@@ -110,6 +110,13 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
     }, 60_000, 500);
   }
 
+  /** Runs the built `report` CLI against this cluster (the admin kubeconfig). */
+  async function report(args: string[] = ['-o', 'json']): Promise<{ code: number; stdout: string; rows: { pvc: string; verdict: string; [field: string]: unknown }[] }> {
+    const done = await promisify(execFile)(process.execPath, [MAIN, 'report', ...args], { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, CONFIG_FILE: '' } })
+      .then((result) => ({ code: 0, stdout: result.stdout }), (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
+    return { ...done, rows: args.includes('json') ? (JSON.parse(done.stdout) as { pvc: string; verdict: string }[]) : [] };
+  }
+
   /** Waits until the scheduler has bound `pod` and returns the node's name. */
   async function boundNode(pod: KubeObject): Promise<string> {
     return cluster.poll(`the scheduler to bind ${pod.metadata.name ?? ''}`, async () => {
@@ -288,11 +295,27 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       expect(failed?.stderr).not.toContain('node affinity not previewed');
     });
 
-    it('the replica moves to node-b, whose hostname label is not its name: the next pod follows it there', async () => {
+    it('report: the running workspace is local, the RWX claim shared', async () => {
+      const { code, rows } = await report();
+      expect(code).toBe(0);
+      expect(rows.find((row) => row.pvc === CLAIM)).toMatchObject({
+        namespace: NS, storageClass: 'longhorn', longhornVolume: VOLUME, replicaNodes: ['node-a'], node: 'node-a', verdict: 'local',
+      });
+      expect(rows.find((row) => row.pvc === RWX_CLAIM)?.verdict).toBe('shared');
+    });
+
+    it('the replica moves to node-b, whose hostname label is not its name: report says remote (exit 3), the next pod follows it', async () => {
       await cluster.kubectl([
         'patch', 'replicas.longhorn.io', `${VOLUME}-r-1`, '-n', LONGHORN, '--type=merge',
         '-p', JSON.stringify({ metadata: { labels: { longhornnode: 'node-b' } }, spec: { nodeID: 'node-b' } }),
       ]);
+      // The running pod is still on node-a, its data now only on node-b: the incident, found.
+      const found = await report();
+      expect(found.code).toBe(3);
+      expect(found.rows.find((row) => row.pvc === CLAIM)).toMatchObject({ replicaNodes: ['node-b'], node: 'node-a', verdict: 'remote' });
+      const table = await report(['-o', 'table']);
+      expect(table.stdout).toMatch(/^NAMESPACE +PVC +CLASS +PROVISIONER +LONGHORN VOLUME +REPLICAS +POD +NODE +VERDICT$/m);
+      expect(table.stdout).toMatch(new RegExp(`^${NS} +${CLAIM} +longhorn +- +${VOLUME} +node-b +\\S+ +node-a +remote$`, 'm'));
       await waitForAffinity(pinnedTo('node-b'), 'the webhook to see the replica on node-b');
       const pod = await replacePod();
       expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-b'));

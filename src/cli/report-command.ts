@@ -1,0 +1,178 @@
+import { parseArgs } from 'node:util';
+import { ApiError } from '../cluster/api-transport.js';
+import { loadClusterAccess } from '../cluster/cluster-access.js';
+import { HttpsApiTransport } from '../cluster/https-api-transport.js';
+import { volumeFact } from '../cluster/object-facts.js';
+import { loadConfig } from '../config/load-config.js';
+import { matchesAnySelector } from '../core/label-selector.js';
+import { isRecord } from '../core/pod-shape.js';
+import { workspaceLocality, type ReplicaPlacement, type WorkspaceVolumeRow } from '../core/workspace-locality.js';
+import type { PreviewIo } from './preview-command.js';
+
+const USAGE = `usage: workspace-storage-webhook report [-o table|json] [-n <namespace>] [--config <file>]
+
+Lists every workspace PVC (matching the workspace selectors, or in a namespace labelled
+workspace-storage.dev/workspaces=all) with its class and provisioner, its Longhorn volume and replica nodes
+(failed ones marked), the pod using it and the node it runs on, and a verdict:
+  local     the pod runs beside a healthy replica, or the volume is node-local (local-path)
+  remote    the pod runs away from every healthy replica: every write crosses the network (the incident)
+  longhorn  no pod uses it now and it is still on Longhorn: a candidate for migration to local-path
+  shared    a ReadWriteMany Longhorn volume (share-manager): locality does not apply
+  pending   a pod uses it but is not on a node yet
+  unbound   the claim has no volume yet
+  other     another kind of volume;  unknown: the PV or Longhorn's replicas could not be read
+Read-only; cluster access as the server finds it (in-cluster, KUBECONFIG, ~/.kube/config).
+  -o, --output table|json   table (default) or a JSON array of rows
+  -n, --namespace <ns>      one namespace only
+  --config <file>           the webhook's configuration (selectors, Longhorn namespace); else $CONFIG_FILE
+  -h, --help                this text
+Exit status: 0, or 3 when any workspace is remote (for cron jobs and scripts), 2 on bad usage or no access.
+`;
+
+type Json = Record<string, unknown>;
+
+const record = (value: unknown): Json => (isRecord(value) ? value : {});
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** Every item of a list, page by page (limit/continue), as the API server serves large lists. */
+async function listAll(transport: HttpsApiTransport, path: string, signal: AbortSignal): Promise<Json[]> {
+  const items: Json[] = [];
+  let next = '';
+  do {
+    const page = record(await transport.getJson(`${path}?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`, signal));
+    for (const item of Array.isArray(page.items) ? page.items : []) items.push(record(item));
+    next = text(record(page.metadata).continue);
+  } while (next !== '');
+  return items;
+}
+
+/** The report rows for the cluster `transport` reaches. Exported for the e2e suite. */
+export async function reportRows(
+  transport: HttpsApiTransport, options: { namespace?: string; configFile?: string }, notes: string[],
+): Promise<WorkspaceVolumeRow[]> {
+  const config = loadConfig(options.configFile);
+  const signal = AbortSignal.timeout(120_000);
+  const scoped = (resource: string) => (options.namespace ? `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/${resource}` : `/api/v1/${resource}`);
+  const [namespaces, claims, volumes, classes, pods] = await Promise.all([
+    listAll(transport, '/api/v1/namespaces', signal),
+    listAll(transport, scoped('persistentvolumeclaims'), signal),
+    listAll(transport, '/api/v1/persistentvolumes', signal),
+    listAll(transport, '/apis/storage.k8s.io/v1/storageclasses', signal),
+    listAll(transport, scoped('pods'), signal),
+  ]);
+  let replicas: Json[] | undefined;
+  try {
+    replicas = await listAll(transport, `/apis/longhorn.io/v1beta2/namespaces/${encodeURIComponent(config.affinity.longhornNamespace)}/replicas`, signal);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    notes.push(`Longhorn replicas unavailable (${error.status} ${error.reason || error.message}): verdicts that need them are unknown`);
+  }
+
+  const allNamespaces = new Set(namespaces
+    .filter((namespace) => record(record(namespace.metadata).labels)['workspace-storage.dev/workspaces'] === 'all')
+    .map((namespace) => text(record(namespace.metadata).name)));
+  const provisioners = new Map(classes.map((storageClass) => [text(record(storageClass.metadata).name), text(storageClass.provisioner)]));
+  const pvs = new Map(volumes.map((pv) => [text(record(pv.metadata).name), pv]));
+  const replicasByVolume = new Map<string, ReplicaPlacement[]>();
+  for (const replica of replicas ?? []) {
+    const spec = record(replica.spec);
+    const list = replicasByVolume.get(text(spec.volumeName)) ?? [];
+    list.push({ node: text(spec.nodeID), failed: text(spec.failedAt) !== '' });
+    replicasByVolume.set(text(spec.volumeName), list);
+  }
+  const podsByClaim = new Map<string, { name: string; node: string }[]>();
+  for (const pod of pods) {
+    const phase = text(record(pod.status).phase);
+    if (phase === 'Succeeded' || phase === 'Failed') continue;
+    const metadata = record(pod.metadata);
+    const spec = record(pod.spec);
+    for (const volume of Array.isArray(spec.volumes) ? spec.volumes : []) {
+      const claimName = text(record(record(volume).persistentVolumeClaim).claimName);
+      if (claimName === '') continue;
+      const key = `${text(metadata.namespace)}/${claimName}`;
+      const list = podsByClaim.get(key) ?? [];
+      list.push({ name: text(metadata.name), node: text(spec.nodeName) });
+      podsByClaim.set(key, list);
+    }
+  }
+
+  const rows: WorkspaceVolumeRow[] = [];
+  for (const claim of claims) {
+    const metadata = record(claim.metadata);
+    const namespace = text(metadata.namespace);
+    if (!allNamespaces.has(namespace) && !matchesAnySelector(config.workspaceSelectors, record(metadata.labels))) continue;
+    const spec = record(claim.spec);
+    const annotations = record(metadata.annotations);
+    const storageClass = text(annotations['volume.beta.kubernetes.io/storage-class']) || text(spec.storageClassName);
+    const volumeName = text(spec.volumeName);
+    const pv = pvs.get(volumeName);
+    const volume = pv === undefined ? undefined : volumeFact(pv);
+    rows.push(workspaceLocality({
+      namespace,
+      claim: text(metadata.name),
+      storageClass,
+      provisioner: provisioners.get(storageClass) ?? '',
+      volumeName,
+      ...(volume ? { volume } : {}),
+      ...(replicas === undefined || volume === undefined ? {} : { replicas: replicasByVolume.get(volume.volumeHandle) ?? [] }),
+      pods: podsByClaim.get(`${namespace}/${text(metadata.name)}`) ?? [],
+    }));
+  }
+  return rows.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pvc.localeCompare(b.pvc));
+}
+
+/** The rows as an aligned table, kubectl style. */
+function table(rows: readonly WorkspaceVolumeRow[]): string {
+  const header = ['NAMESPACE', 'PVC', 'CLASS', 'PROVISIONER', 'LONGHORN VOLUME', 'REPLICAS', 'POD', 'NODE', 'VERDICT'];
+  const cells = rows.map((row) => [
+    row.namespace, row.pvc, row.storageClass || '-', row.provisioner || '-', row.longhornVolume || '-',
+    row.replicaNodes.join(',') || '-', row.pod || '-', row.node || '-', row.verdict,
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((line) => line[column]!.length)));
+  return [header, ...cells].map((line) => line.map((cell, column) => cell.padEnd(widths[column]!)).join('   ').trimEnd()).join('\n') + '\n';
+}
+
+/** `report`: exit 0, 3 when any workspace is remote, 2 on bad usage or no cluster access. */
+export async function runReportCommand(args: readonly string[], io: Omit<PreviewIo, 'stdin'>, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let options;
+  try {
+    options = parseArgs({
+      args: [...args],
+      options: {
+        output: { type: 'string', short: 'o', default: 'table' }, namespace: { type: 'string', short: 'n' },
+        config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    io.stderr.write(`report: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (options.output !== 'table' && options.output !== 'json') {
+    io.stderr.write(`report: -o must be table or json, got "${options.output}"\n${USAGE}`);
+    return 2;
+  }
+  const access = await loadClusterAccess();
+  if (!access.ok) {
+    io.stderr.write(`report: no cluster access: ${access.reason}\n`);
+    return 2;
+  }
+  const notes: string[] = [];
+  let rows: WorkspaceVolumeRow[];
+  try {
+    rows = await reportRows(new HttpsApiTransport(access.access), {
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+      ...((options.config ?? env.CONFIG_FILE) ? { configFile: options.config ?? env.CONFIG_FILE } : {}),
+    }, notes);
+  } catch (error) {
+    io.stderr.write(`report: ${(error as Error).message}\n`);
+    return 2;
+  }
+  for (const note of notes) io.stderr.write(`note: ${note}\n`);
+  io.stdout.write(options.output === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
+  return rows.some((row) => row.verdict === 'remote') ? 3 : 0;
+}
