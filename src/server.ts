@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { LineSink } from './logging/audit-log.js';
-import { startClusterFacts, type RunningClusterFacts } from './cluster/start-cluster-facts.js';
+import { startClusterFacts, type RunningClusterFacts } from './cluster/facts/start-cluster-facts.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServerSettings } from './config/server-settings.js';
 import { buildApp } from './http/build-app.js';

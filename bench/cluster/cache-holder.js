@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { pino } from 'pino';
-import { loadClusterAccess } from '../../dist/cluster/cluster-access.js';
-import { collectAfterLargeLists } from '../../dist/cluster/collect-after-lists.js';
-import { startInformerClusterFacts } from '../../dist/cluster/informer-cluster-facts.js';
-import { OffClusterFacts } from '../../dist/cluster/off-cluster-facts.js';
+import { loadClusterAccess } from '../../dist/cluster/credentials/cluster-access.js';
+import { collectAfterLargeLists } from '../../dist/cluster/list-watch/collect-after-lists.js';
+import { startInformerClusterFacts } from '../../dist/cluster/facts/informer-cluster-facts.js';
+import { OffClusterFacts } from '../../dist/cluster/facts/off-cluster-facts.js';
 import { parseConfig } from '../../dist/config/parse-config.js';
 import { decide } from '../../dist/core/decide.js';
 import { rssBytes } from '../processes.js';

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ApiError } from '../cluster/api-transport.js';
-import { loadClusterAccess } from '../cluster/cluster-access.js';
-import { HttpsApiTransport } from '../cluster/https-api-transport.js';
-import { volumeFact } from '../cluster/object-facts.js';
+import { ApiError } from '../cluster/list-watch/api-transport.js';
+import { loadClusterAccess } from '../cluster/credentials/cluster-access.js';
+import { HttpsApiTransport } from '../cluster/list-watch/https-api-transport.js';
+import { volumeFact } from '../cluster/facts/object-facts.js';
 import { loadConfig } from '../config/load-config.js';
 import { matchesAnySelector } from '../core/label-selector.js';
 import { isRecord } from '../core/pod-shape.js';

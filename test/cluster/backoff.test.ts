@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/cluster/backoff.js';
+import { Backoff } from '../../src/cluster/list-watch/backoff.js';
 
 describe('Backoff', () => {
   it('doubles from 1 s up to the 30 s cap without jitter', () => {

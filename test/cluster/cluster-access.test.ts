@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadClusterAccess, type ClusterAccessResult } from '../../src/cluster/cluster-access.js';
+import { loadClusterAccess, type ClusterAccessResult } from '../../src/cluster/credentials/cluster-access.js';
 
 let dir: string;
 const none = (): string => join(dir, 'nothing-here');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { collectAfterLargeLists } from '../../src/cluster/collect-after-lists.js';
+import { collectAfterLargeLists } from '../../src/cluster/list-watch/collect-after-lists.js';
 import { fullGc } from '../../src/runtime/full-gc.js';
 import { memoryLogger } from './test-logger.js';
 

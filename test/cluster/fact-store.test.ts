@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedFactStore, NamespacedFactStore } from '../../src/cluster/fact-store.js';
+import { KeyedFactStore, NamespacedFactStore } from '../../src/cluster/list-watch/fact-store.js';
 
 describe('NamespacedFactStore', () => {
   it('keeps facts per namespace and name, and counts them', () => {

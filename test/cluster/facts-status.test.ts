@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeStatus, MAX_REASON_LENGTH, shortenReason } from '../../src/cluster/facts-status.js';
+import { composeStatus, MAX_REASON_LENGTH, shortenReason } from '../../src/cluster/facts/facts-status.js';
 
 const cache = (label: string, synced: boolean, problem?: string) => ({ label, synced, problem });
 

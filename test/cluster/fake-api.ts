@@ -3,7 +3,7 @@
  * collections with a shared resourceVersion counter, paginated lists, watch streams fed from an event history,
  * compaction (410 Gone), a source that disappears (404/403) and connections that drop.
  */
-import { ApiError, type ApiTransport, type WatchHandlers } from '../../src/cluster/api-transport.js';
+import { ApiError, type ApiTransport, type WatchHandlers } from '../../src/cluster/list-watch/api-transport.js';
 
 type KubeObject = { metadata: { name: string; namespace?: string; resourceVersion?: string; [key: string]: unknown }; [key: string]: unknown };
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InformerClusterFacts } from '../../src/cluster/informer-cluster-facts.js';
+import { InformerClusterFacts } from '../../src/cluster/facts/informer-cluster-facts.js';
 import { FakeApi, objects, PATHS } from './fake-api.js';
 import { memoryLogger } from './test-logger.js';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { InformerClusterFacts } from '../../src/cluster/informer-cluster-facts.js';
+import { InformerClusterFacts } from '../../src/cluster/facts/informer-cluster-facts.js';
 import { FakeApi, objects, PATHS } from './fake-api.js';
 import { memoryLogger } from './test-logger.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimFact, nodeFact, objectIdentity, replicaFact, volumeFact } from '../../src/cluster/object-facts.js';
+import { claimFact, nodeFact, objectIdentity, replicaFact, volumeFact } from '../../src/cluster/facts/object-facts.js';
 
 const JUNK: unknown[] = [undefined, null, 0, 'x', [], true, { spec: null }, { spec: [] }, { spec: 'x' }, { status: 7 }];
 

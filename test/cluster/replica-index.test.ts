@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReplicaIndex } from '../../src/cluster/replica-index.js';
+import { ReplicaIndex } from '../../src/cluster/facts/replica-index.js';
 
 const NS = 'longhorn-system';
 const replica = (volumeName: string, nodeID: string, failed = false) => ({ volumeName, nodeID, failed });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
-import { InformerClusterFacts } from '../../src/cluster/informer-cluster-facts.js';
-import { OffClusterFacts } from '../../src/cluster/off-cluster-facts.js';
-import { startClusterFacts } from '../../src/cluster/start-cluster-facts.js';
+import { InformerClusterFacts } from '../../src/cluster/facts/informer-cluster-facts.js';
+import { OffClusterFacts } from '../../src/cluster/facts/off-cluster-facts.js';
+import { startClusterFacts } from '../../src/cluster/facts/start-cluster-facts.js';
 import { memoryLogger } from './test-logger.js';
 
 const config = (mode: 'required' | 'preferred' | 'off') => parseConfig({ affinity: { mode } });

@@ -1,4 +1,4 @@
-import type { ClusterFacts, FactsStatus } from '../core/cluster-facts.js';
+import type { ClusterFacts, FactsStatus } from '../../core/cluster-facts.js';
 import { shortenReason } from './facts-status.js';
 
 /**

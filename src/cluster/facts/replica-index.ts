@@ -1,4 +1,4 @@
-import type { FactEntry, FactSink } from './fact-store.js';
+import type { FactEntry, FactSink } from '../list-watch/fact-store.js';
 import type { ReplicaFact } from './object-facts.js';
 
 const NO_NODES: readonly string[] = Object.freeze([]);

@@ -1,8 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { apiErrorFromBody, type ApiTransport, type WatchHandlers } from './api-transport.js';
-import { KEEP_ALIVE_MS } from './in-cluster-access.js';
-import type { ClusterAccess } from './cluster-access.js';
+import { KEEP_ALIVE_MS } from '../credentials/access-helpers.js';
+import type { ClusterAccess } from '../credentials/cluster-access.js';
 
 /** Tuning of {@link HttpsApiTransport}. */
 export interface HttpsApiTransportOptions {

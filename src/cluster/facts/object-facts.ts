@@ -1,4 +1,4 @@
-import type { ClaimFact, NodeFact, StorageClassFact, VolumeFact } from '../core/cluster-facts.js';
+import type { ClaimFact, NodeFact, StorageClassFact, VolumeFact } from '../../core/cluster-facts.js';
 
 /**
  * Object -> fact transforms, applied to every object as it arrives so that nothing but these few fields outlives

@@ -3,8 +3,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { ClusterAccess, ClusterAccessResult, RequestOptions } from './cluster-access.js';
-import { KEEP_ALIVE_MS, errorText } from './in-cluster-access.js';
+import type { ClusterAccess, ClusterAccessResult, RequestOptions } from './access-types.js';
+import { errorText, KEEP_ALIVE_MS } from './access-helpers.js';
 import { TokenFile } from './token-file.js';
 
 type Entry = Record<string, unknown>;

@@ -3,7 +3,7 @@ import { ApiError, apiErrorFromBody, type ApiTransport } from './api-transport.j
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { FactEntry, FactSink } from './fact-store.js';
 import type { ListGate } from './list-gate.js';
-import { objectIdentity } from './object-facts.js';
+import { objectIdentity } from '../facts/object-facts.js';
 
 /** What one reflector follows and where it puts what it learns. */
 export interface ReflectorOptions<F> {

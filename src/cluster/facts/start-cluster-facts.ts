@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/config-types.js';
-import type { ClusterFacts, FactsStatus } from '../core/cluster-facts.js';
-import type { CacheState } from '../metrics/webhook-metrics.js';
-import { collectAfterLargeLists } from './collect-after-lists.js';
-import { loadClusterAccess, type ClusterAccessEnvironment } from './cluster-access.js';
+import type { Config } from '../../config/config-types.js';
+import type { ClusterFacts, FactsStatus } from '../../core/cluster-facts.js';
+import type { CacheState } from '../../metrics/webhook-metrics.js';
+import { collectAfterLargeLists } from '../list-watch/collect-after-lists.js';
+import { loadClusterAccess, type ClusterAccessEnvironment } from '../credentials/cluster-access.js';
 import { startInformerClusterFacts, type ClusterFactsDetails } from './informer-cluster-facts.js';
 import { OffClusterFacts } from './off-cluster-facts.js';
 

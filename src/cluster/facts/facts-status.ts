@@ -1,4 +1,4 @@
-import type { FactsStatus } from '../core/cluster-facts.js';
+import type { FactsStatus } from '../../core/cluster-facts.js';
 
 /** Longest reason: it ends up inside a pod warning (<= 120 characters) after a prefix naming the volume. */
 export const MAX_REASON_LENGTH = 80;

@@ -11,16 +11,16 @@
  * Without the replicas rule co-location degrades ("list/watch forbidden (403)"); the rest still works.
  */
 import type { Logger } from 'pino';
-import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, StorageClassFact, VolumeFact } from '../core/cluster-facts.js';
-import type { ApiTransport } from './api-transport.js';
-import type { BackoffOptions } from './backoff.js';
-import type { ClusterAccess } from './cluster-access.js';
-import { KeyedFactStore, NamespacedFactStore } from './fact-store.js';
+import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, StorageClassFact, VolumeFact } from '../../core/cluster-facts.js';
+import type { ApiTransport } from '../list-watch/api-transport.js';
+import type { BackoffOptions } from '../list-watch/backoff.js';
+import type { ClusterAccess } from '../credentials/cluster-access.js';
+import { KeyedFactStore, NamespacedFactStore } from '../list-watch/fact-store.js';
 import { composeStatus } from './facts-status.js';
-import { HttpsApiTransport } from './https-api-transport.js';
-import { ListGate } from './list-gate.js';
+import { HttpsApiTransport } from '../list-watch/https-api-transport.js';
+import { ListGate } from '../list-watch/list-gate.js';
 import { claimFact, nodeFact, replicaFact, storageClassFact, volumeFact, type ReplicaFact } from './object-facts.js';
-import { Reflector, type ReflectorDetails } from './reflector.js';
+import { Reflector, type ReflectorDetails } from '../list-watch/reflector.js';
 import { ReplicaIndex } from './replica-index.js';
 
 /** Where and how to follow the cluster. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { fullGc } from '../runtime/full-gc.js';
+import { fullGc } from '../../runtime/full-gc.js';
 
 /** A list of at least this many objects leaves enough garbage (parsed pages) to be worth a full collection. */
 const MIN_OBJECTS = 1_000;

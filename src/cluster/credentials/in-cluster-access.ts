@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
-import type { ClusterAccessResult } from './cluster-access.js';
+import type { ClusterAccessResult } from './access-types.js';
+import { errorText, KEEP_ALIVE_MS } from './access-helpers.js';
 import { TokenFile } from './token-file.js';
-
-/** TCP keep-alive probe delay for API connections: 30 s, as client-go, below common load-balancer idle timeouts. */
-export const KEEP_ALIVE_MS = 30_000;
 
 /**
  * Access through the pod's service account: `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`, the
@@ -34,14 +32,4 @@ export function inClusterAccess(host: string, port: string, serviceAccountDir: s
       },
     },
   };
-}
-
-/** A short description of a file-system or parse error (no file contents). */
-export function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const path = (error as NodeJS.ErrnoException).path;
-    return code !== undefined && path !== undefined ? `${code} ${path}` : error.message;
-  }
-  return String(error);
 }
