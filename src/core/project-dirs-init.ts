@@ -11,7 +11,9 @@ export interface MountedProject {
 }
 
 /** What the init container is given: enough to run `mkdir`, small enough never to raise the pod's requests. */
-const RESOURCES = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+function initResources(): { requests: Record<string, string>; limits: Record<string, string> } {
+  return { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+}
 
 /**
  * The user a container runs as: its own runAsUser, else the pod's; undefined when neither says (the image's USER,
@@ -94,7 +96,7 @@ export function planProjectDirs(pod: Pod, containers: readonly Container[], moun
       ...(image === '' && typeof first.imagePullPolicy === 'string' ? { imagePullPolicy: first.imagePullPolicy } : {}),
       command: ['mkdir', '-p', ...projects],
       volumeMounts: [...mounts.values()],
-      resources: structuredClone(RESOURCES),
+      resources: initResources(),
       securityContext,
     },
     projects,
