@@ -49,7 +49,8 @@ function fromPlans(object: unknown, plans: readonly PlanResult[], what: string):
   const mutations = gather(plans, (plan) => plan.mutations);
   const warnings = gather(plans, (plan) => plan.warnings);
   const notes = gather(plans, (plan) => plan.notes);
-  if (operations.length > 0 || mutations.length > 0) {
+  // Every change comes with its mutation summary (the volumes plan's operations go with the tmpfs mutations).
+  if (operations.length > 0) {
     const annotations = gather(plans, (plan) => plan.annotations ?? NO_ANNOTATIONS);
     annotations.push(...summaryAnnotations(object, mutations, warnings));
     operations.push(...annotationOperations(object, annotations));

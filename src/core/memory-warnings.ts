@@ -2,25 +2,29 @@ import type { Container } from './kube-types.js';
 import { formatBytes, parseQuantity } from './quantity.js';
 
 /**
- * Warnings for containers whose memory limit cannot hold the tmpfs they were given. Files written to a
- * memory-backed emptyDir are charged to the writing container's memory cgroup, so 24Gi of tmpfs in a container
- * limited to 8Gi means OOM kills or eviction long before the tmpfs is full.
+ * Why `container` cannot hold `tmpfsBytes` of memory-backed emptyDirs, or undefined when it can: no memory limit, or a
+ * limit below the tmpfs plus its memory request. Files written to a memory-backed emptyDir are charged to the
+ * writing container's memory cgroup, so 24Gi of tmpfs in a container limited to 8Gi means OOM kills or eviction
+ * long before the tmpfs is full.
  */
+export function memoryShortfall(container: Container, tmpfsBytes: number): string | undefined {
+  const limit = parseQuantity(container.resources?.limits?.memory);
+  const request = parseQuantity(container.resources?.requests?.memory) ?? 0;
+  const tmpfs = formatBytes(tmpfsBytes);
+  if (limit === undefined) return `container ${container.name} has no memory limit; its tmpfs (${tmpfs}) is bounded only by node memory`;
+  if (limit < tmpfsBytes + request) {
+    return `container ${container.name}: memory limit ${formatBytes(limit)} < tmpfs ${tmpfs} + request ${formatBytes(request)}`;
+  }
+  return undefined;
+}
+
+/** Warnings for the containers (by index) whose memory limit cannot hold the memory-backed tmpfs they were given. */
 export function memoryWarnings(containers: readonly Container[], addedBytes: ReadonlyMap<number, number>): string[] {
   const warnings: string[] = [];
   for (const [index, tmpfsBytes] of addedBytes) {
     const container = containers[index];
-    if (!container) continue;
-    const limit = parseQuantity(container.resources?.limits?.memory);
-    const request = parseQuantity(container.resources?.requests?.memory) ?? 0;
-    const tmpfs = formatBytes(tmpfsBytes);
-    if (limit === undefined) {
-      warnings.push(`container ${container.name} has no memory limit; its tmpfs (${tmpfs}) is bounded only by node memory`);
-    } else if (limit < tmpfsBytes + request) {
-      warnings.push(
-        `container ${container.name}: memory limit ${formatBytes(limit)} < tmpfs ${tmpfs} + request ${formatBytes(request)}`,
-      );
-    }
+    const shortfall = container === undefined ? undefined : memoryShortfall(container, tmpfsBytes);
+    if (shortfall !== undefined) warnings.push(shortfall);
   }
   return warnings;
 }

@@ -37,8 +37,9 @@ function rewriteTarget(from: string, config: Config, facts: ClusterFacts): strin
   if (storageClass === undefined) {
     // Not in the cache: unknown class, or no cache (no cluster access, not synced). The claim's class is immutable,
     // so say so where a person can see it.
-    const why = `storage class ${from} not rewritten: its provisioner is unknown (${facts.status().reason ?? 'no such StorageClass'})`;
-    return { ...EMPTY_PLAN, warnings: facts.status().state === 'synced' ? [] : [why], notes: [why] };
+    const status = facts.status();
+    const why = `storage class ${from} not rewritten: its provisioner is unknown (${status.reason ?? 'no such StorageClass'})`;
+    return { ...EMPTY_PLAN, warnings: status.state === 'synced' ? [] : [why], notes: [why] };
   }
   const to = Object.hasOwn(rewriteProvisioners, storageClass.provisioner) ? rewriteProvisioners[storageClass.provisioner] : undefined;
   if (to === undefined || to === from) return { ...EMPTY_PLAN, notes: [`storage class ${from} (${storageClass.provisioner}) is not rewritten`] };

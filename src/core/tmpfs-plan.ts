@@ -2,12 +2,11 @@ import type { Config } from '../config/config-types.js';
 import type { Mutation, PlanResult } from './decision-types.js';
 import { addEmptyDirMount } from './empty-dir-mounts.js';
 import type { Container } from './kube-types.js';
-import { memoryWarnings } from './memory-warnings.js';
+import { memoryShortfall, memoryWarnings } from './memory-warnings.js';
 import { isAncestorPath, normalizeMountPath } from './mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
 import { planProjectDirs, type MountedProject } from './project-dirs-init.js';
 import { PROJECTS_ANNOTATION } from './project-paths.js';
-import { formatBytes, parseQuantity } from './quantity.js';
 import { tmpfsTargetsFor, type TmpfsTarget } from './tmpfs-targets.js';
 
 /** How a container's mounts relate to a target path. */
@@ -49,20 +48,6 @@ function placeTargets(builder: PodPatchBuilder, containers: readonly Container[]
     }
     return { target, candidates, alreadyMounted };
   });
-}
-
-/**
- * With `auto`, why a container cannot take its tmpfs in memory (no limit, or a limit below its request plus every
- * tmpfs it gets), or undefined when it can.
- */
-function memoryShortfall(container: Container, tmpfsBytes: number): string | undefined {
-  const limit = parseQuantity(container.resources?.limits?.memory);
-  const request = parseQuantity(container.resources?.requests?.memory) ?? 0;
-  if (limit === undefined) return `container ${container.name} has no memory limit`;
-  if (limit < request + tmpfsBytes) {
-    return `container ${container.name} limit ${formatBytes(limit)} < request ${formatBytes(request)} + tmpfs ${formatBytes(tmpfsBytes)}`;
-  }
-  return undefined;
 }
 
 const NO_PROJECTS_NOTE =

@@ -149,10 +149,10 @@ describe('tmpfs.medium', () => {
   it.each([
     ['memory (default), Coder\'s 2Gi workspace: memory, warned', 'memory', template, 'Memory', /memory limit 2Gi < tmpfs 24Gi/, undefined],
     ['disk, 2Gi workspace: node disk, nothing charged to memory, no warning', 'disk', template, undefined, undefined, undefined],
-    ['auto, 2Gi workspace: node disk, the note says why', 'auto', template, undefined, undefined, /disk \(auto: container dev limit 2Gi < request 512Mi \+ tmpfs 24Gi\)/],
+    ['auto, 2Gi workspace: node disk, the note says why', 'auto', template, undefined, undefined, /disk \(auto: container dev: memory limit 2Gi < tmpfs 24Gi \+ request 512Mi\)/],
     ['auto, 32Gi limit: memory', 'auto', () => withLimit('32Gi'), 'Memory', undefined, /memory \(auto\)/],
     ['auto, no memory limit: node disk', 'auto', () => { const pod = template(); delete pod.spec!.containers![0]!.resources!.limits!.memory; return pod; },
-      undefined, undefined, /disk \(auto: container dev has no memory limit\)/],
+      undefined, undefined, /disk \(auto: container dev has no memory limit; its tmpfs \(24Gi\) is bounded only by node memory\)/],
   ] as const)('%s', (_name, value, make, expectedMedium, warning, note) => {
     const pod = make();
     const decision = decide(createInput(pod), medium(value), facts);

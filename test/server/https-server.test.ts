@@ -46,8 +46,11 @@ describe('the listening HTTPS server with generated certificates', () => {
     const stdoutPipe = readlinkSync(join(fdDir, '1'));
     expect(statSync(join(fdDir, '1')).isFIFO()).toBe(true);
     const nonBlocking = readdirSync(fdDir).filter((fd) => {
-      if (fd === '1' || readlinkSync(join(fdDir, fd)) !== stdoutPipe) return false;
-      const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/${server.child.pid}/fdinfo/${fd}`, 'utf8'));
+      // A descriptor the server closes between readdir and these reads (a finished connection) is not the pipe.
+      const target = readOrUndefined(() => readlinkSync(join(fdDir, fd)));
+      if (fd === '1' || target !== stdoutPipe) return false;
+      const info = readOrUndefined(() => readFileSync(`/proc/${server.child.pid}/fdinfo/${fd}`, 'utf8'));
+      const flags = info === undefined ? null : /^flags:\s+([0-7]+)$/m.exec(info);
       return flags !== null && (Number.parseInt(flags[1]!, 8) & constants.O_NONBLOCK) !== 0;
     });
     expect(nonBlocking).toHaveLength(1);
@@ -61,3 +64,13 @@ describe('the listening HTTPS server with generated certificates', () => {
     await expect(request(`https://localhost:${server.port}`).get('/healthz')).rejects.toThrow(/self-signed|unable to verify|certificate/i);
   });
 });
+
+/** `read()`, or undefined when the file vanished meanwhile (ENOENT). */
+function readOrUndefined(read: () => string): string | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

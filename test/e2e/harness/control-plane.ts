@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findControlPlaneAssets } from './assets.js';
 import { ManagedProcess } from './managed-process.js';
+import { logTails, waitUntil } from './wait-until.js';
 import { createCertificateAuthority, generateRsaKeyPair, issueServingCertificate } from './pki.js';
 
 export { findControlPlaneAssets, provisionedAssetsDir } from './assets.js';
@@ -116,7 +117,6 @@ export interface ControlPlane {
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 90_000;
-const POLL_INTERVAL_MS = 250;
 /** SIGTERM-to-SIGKILL delay when stopping components. */
 const STOP_GRACE_MS = 2_000;
 
@@ -196,41 +196,6 @@ function httpCall(
     req.on('error', reject);
     req.end(opts.body);
   });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `probe` until it returns true. Fails fast when one of `watched` exits,
- * and on timeout; both errors carry the tail of every watched process' log.
- */
-async function waitUntil(
-  what: string,
-  probe: () => Promise<boolean>,
-  watched: ManagedProcess[],
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    const dead = watched.find((p) => !p.running);
-    if (dead) throw new Error(`${what}: ${dead.describe()}\n${logTails(watched)}`);
-    try {
-      if (await probe()) return;
-      lastError = '';
-    } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) {
-      const last = lastError ? ` (last error: ${lastError})` : '';
-      throw new Error(`${what}: not ready after ${timeoutMs} ms${last}\n${logTails(watched)}`);
-    }
-    await sleep(POLL_INTERVAL_MS);
-  }
-}
-
-function logTails(processes: ManagedProcess[], lines = 30): string {
-  return processes.map((p) => `--- ${p.describe()}; log ${p.logPath}:\n${p.excerpt(lines)}`).join('\n');
 }
 
 // Level Metadata keeps request/response bodies out but records annotations:

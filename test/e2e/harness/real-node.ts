@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { findControlPlaneAssets } from './assets.js';
 import type { ControlPlane } from './control-plane.js';
 import { ManagedProcess } from './managed-process.js';
+import { waitUntil } from './wait-until.js';
 
 const run = promisify(execFile);
 
@@ -98,21 +99,6 @@ async function buildBusyboxImage(dir: string): Promise<string> {
   const tar = join(dir, 'busybox.tar');
   await run('tar', ['-C', layout, '-cf', tar, '.']);
   return tar;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, guard: () => void): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    guard();
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-async function logTail(path: string, lines = 40): Promise<string> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').slice(-lines).join('\n');
 }
 
 /** Mount points at or under `dir`, deepest first. */
@@ -251,23 +237,18 @@ export async function startRealNode(cp: ControlPlane, options: { name: string; p
     await run('ip', ['addr', 'add', `${NODE_IP}/32`, 'dev', NODE_LINK]);
     await run('ip', ['link', 'set', NODE_LINK, 'up']);
     containerd.start();
-    await waitFor('containerd', async () => existsSync(socket) && (await ctr(['version'])).stdout.includes('Server'), 30_000, () => {
-      if (!containerd.running) throw new Error(`containerd exited: see ${containerd.logPath}`);
-    });
+    await waitUntil('containerd', async () => existsSync(socket) && (await ctr(['version'])).stdout.includes('Server'), [containerd], 30_000);
     await ctr(['images', 'import', '--base-name', 'localhost/busybox', await buildBusyboxImage(file('image'))]);
     kubelet.start();
-    const guard = (): void => {
-      for (const process of [containerd, kubelet]) if (!process.running) throw new Error(`${process.name} exited: see ${process.logPath}`);
-    };
-    await waitFor(`Node ${options.name} Ready`, async () => {
+    await waitUntil(`Node ${options.name} Ready`, async () => {
       const response = await cp.request('GET', `/api/v1/nodes/${options.name}`);
       const conditions = (response.json as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status?.conditions ?? [];
       return conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True');
-    }, 120_000, guard);
+    }, [containerd, kubelet], 120_000);
   } catch (error) {
-    const tails = `kubelet:\n${await logTail(file('kubelet.log'))}\ncontainerd:\n${await logTail(file('containerd.log'))}`;
+    // waitUntil's errors carry the components' log tails.
     await stop();
-    throw new Error(`${(error as Error).message}\n${tails}`);
+    throw error;
   }
   const leftovers = async (): Promise<string[]> => {
     const found = (await mountsUnder(dir)).map((mount) => `mount ${mount}`);
