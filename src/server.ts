@@ -52,6 +52,7 @@ export async function startServer(settings: ServerSettings, logger: Logger, audi
   metrics.setCertificateExpiry(expiryTimestampSeconds(certificates.notAfter));
   const cluster: RunningClusterFacts = await startClusterFacts(config, logger);
   metrics.watchCaches(() => cluster.cacheStates());
+  metrics.watchWorkspaceLocalities(() => cluster.workspaceLocalities());
 
   const startedAt = Date.now();
   let shuttingDown = false;

@@ -32,11 +32,17 @@ const access = await loadClusterAccess({ env: { KUBECONFIG: process.env.KUBECONF
 if (!access.ok) throw new Error(`no cluster access: ${access.reason}`);
 // As the server runs them (src/cluster/start-cluster-facts.ts): a full collection after large lists.
 const logger = pino({ level: 'warn' });
-const facts = startInformerClusterFacts(access.access, { longhornNamespace: LONGHORN_NAMESPACE, logger, onListed: collectAfterLargeLists(logger) });
+const facts = startInformerClusterFacts(access.access, {
+  longhornNamespace: LONGHORN_NAMESPACE, logger, onListed: collectAfterLargeLists(logger),
+  workspaceSelectors: parseConfig({}).workspaceSelectors,
+});
 const status = await facts.waitForSync(600_000);
+// The day-two census (pods, namespaces) as well: the server runs it too, so its memory counts.
+while (facts.workspaceLocalities() === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
 const syncMs = performance.now() - started;
 const syncCpuMs = cpuMicros(cpuStart) / 1000;
-const caches = Object.fromEntries(facts.details().caches.map((cache) => [cache.name, cache.objects]));
+const caches = Object.fromEntries([...facts.details().caches, ...facts.censusCaches()].map((cache) => [cache.name, cache.objects]));
+const localities = facts.workspaceLocalities();
 const rssAfterSync = rssBytes(process.pid);
 // Settled: after the post-list collection (1 s after the last list) and V8 returning the freed pages.
 await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
@@ -81,6 +87,7 @@ process.stdout.write(`${JSON.stringify({
   syncMs: Math.round(syncMs),
   syncCpuMs: Math.round(syncCpuMs),
   caches,
+  localities,
   rssBeforeSyncBytes: rssBeforeSync,
   rssAfterSyncBytes: rssAfterSync,
   rssSettledBytes: rssSettled,

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseYaml } from 'yaml';
 import { paths } from './api-client.js';
-import { BENCH_NAMESPACE_LABEL, LONGHORN_NAMESPACE, WORKSPACE_NAMESPACES, namespace, node, serviceAccount, workspace } from './objects.js';
+import {
+  BENCH_NAMESPACE_LABEL, LONGHORN_NAMESPACE, WORKSPACE_NAMESPACES, namespace, node, serviceAccount, workspace, workspacePod,
+} from './objects.js';
 
 const CRD = new URL('../../test/fixtures/longhorn/replicas-crd.yaml', import.meta.url);
 
@@ -32,6 +34,11 @@ export async function seed(api, { workspaces: count, nodes, concurrency }, log =
   for (const ws of workspaces) {
     items.push([paths.volumes, ws.pv], [paths.claims(ws.namespace), ws.claim]);
     for (const replica of ws.replicas) items.push([paths.replicas(LONGHORN_NAMESPACE), replica]);
+    // Its running workspace pod, bound to the node of its first replica (no scheduler or kubelet here: it stays
+    // Pending with spec.nodeName set, which is all the day-two census reads).
+    const pod = workspacePod(ws.namespace, ws.claimName, `${ws.claimName.replace(/-home$/, '')}-ws`);
+    pod.spec.nodeName = ws.replicas[0].spec.nodeID;
+    items.push([paths.pods(ws.namespace), pod]);
   }
   log(`seeding ${items.length} objects (${count} workspaces)`);
   const created = await api.createAll(items, concurrency, (done, total) => log(`  ${done}/${total}`));

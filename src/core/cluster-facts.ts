@@ -8,6 +8,11 @@
 export interface ClaimFact {
   /** `spec.volumeName`: empty while the claim is unbound. */
   readonly volumeName: string;
+  /**
+   * Present (true) when the claim's labels match a workspace selector, for the day-two gauge; absent otherwise, so
+   * that the many claims of other workloads share one fact object.
+   */
+  readonly workspace?: true;
 }
 
 /** A PV as the co-location decision sees it. */

@@ -11,7 +11,10 @@ import { LONGHORN_DRIVERS } from './co-location.js';
  * - `other`: another kind of volume (not Longhorn, not node-local);
  * - `unknown`: the facts needed are missing (the PV, or Longhorn's replicas).
  */
-export type Locality = 'local' | 'remote' | 'longhorn' | 'shared' | 'pending' | 'unbound' | 'other' | 'unknown';
+export type Locality = (typeof LOCALITIES)[number];
+
+/** Every verdict, in the order the gauge and the docs list them. */
+export const LOCALITIES = ['local', 'remote', 'longhorn', 'shared', 'pending', 'unbound', 'other', 'unknown'] as const;
 
 /** One replica of a Longhorn volume. */
 export interface ReplicaPlacement {
@@ -67,20 +70,38 @@ export function workspaceLocality(facts: WorkspaceVolumeFacts): WorkspaceVolumeR
     pod: pod?.name ?? '',
     node: pod?.node ?? '',
   };
-  return { ...row, verdict: verdictOf(facts, longhorn) };
+  const verdict = localityVerdict({
+    volumeName: facts.volumeName,
+    volume,
+    healthyReplicaNodes: facts.replicas?.filter((replica) => !replica.failed).map((replica) => replica.node),
+    podNode: pod?.node,
+  });
+  return { ...row, verdict };
 }
 
-function verdictOf(facts: WorkspaceVolumeFacts, longhorn: boolean): Locality {
+/** What a verdict depends on, and nothing else (the gauge builds one per claim at every scrape). */
+export interface LocalityInputs {
+  /** `spec.volumeName`, "" while unbound. */
+  readonly volumeName: string;
+  /** The bound PV, when known. */
+  readonly volume: WorkspaceVolumeFacts['volume'] | undefined;
+  /** Nodes holding a healthy replica of the Longhorn volume; undefined when replicas could not be read. */
+  readonly healthyReplicaNodes: readonly string[] | undefined;
+  /** The node of the first pod using the claim ("" before scheduling); undefined when no pod uses it. */
+  readonly podNode: string | undefined;
+}
+
+/** The verdict alone (see {@link Locality}). */
+export function localityVerdict(facts: LocalityInputs): Locality {
   if (facts.volumeName === '') return 'unbound';
   const volume = facts.volume;
   if (volume === undefined) return 'unknown';
   if (volume.nodeLocal) return 'local';
-  if (!longhorn) return 'other';
+  if (!LONGHORN_DRIVERS.has(volume.csiDriver)) return 'other';
   if (volume.readWriteMany) return 'shared';
-  const pod = facts.pods[0];
-  if (pod === undefined) return 'longhorn';
-  if (pod.node === '') return 'pending';
-  if (facts.replicas === undefined) return 'unknown';
-  const healthy = facts.replicas.some((replica) => replica.node === pod.node && !replica.failed);
-  return healthy ? 'local' : 'remote';
+  const node = facts.podNode;
+  if (node === undefined) return 'longhorn';
+  if (node === '') return 'pending';
+  if (facts.healthyReplicaNodes === undefined) return 'unknown';
+  return facts.healthyReplicaNodes.includes(node) ? 'local' : 'remote';
 }

@@ -33,6 +33,10 @@ const CERTIFICATE_EXPIRY = gauge('certificate_expiry_timestamp_seconds', 'notAft
 const CACHE_SYNCED = gauge('cache_synced', 'Whether a cluster cache has completed its initial list (1) or not (0).');
 const CACHE_AGE = gauge('cache_age_seconds', 'Seconds since a cluster cache last heard from the API server.');
 const BUILD_INFO = gauge('build_info', 'Always 1; the version label says which build is running.');
+const WORKSPACE_VOLUMES = gauge(
+  'workspace_volumes',
+  'Workspace PVCs by where their data is against their pod (the report command\'s verdict; remote = the incident).',
+);
 
 /** One cache's state as the metrics see it (filled from the cluster caches' details). */
 export interface CacheState {
@@ -76,6 +80,7 @@ export class WebhookMetrics {
   /** 0 until set (as before, with prom-client); the server sets it before it listens. */
   private certificateExpiry = 0;
   private cacheStates: () => readonly CacheState[] = () => [];
+  private workspaceLocalities: () => Readonly<Record<string, number>> | undefined = () => undefined;
   private readonly processMetrics: ProcessMetrics | undefined;
 
   private readonly buildLabels: readonly (readonly [string, string])[];
@@ -132,9 +137,15 @@ export class WebhookMetrics {
     this.cacheStates = source;
   }
 
+  /** Where the workspace_volumes gauge reads its counts at scrape time (undefined: no series, the caches are not there). */
+  watchWorkspaceLocalities(source: () => Readonly<Record<string, number>> | undefined): void {
+    this.workspaceLocalities = source;
+  }
+
   /** The exposition text, built now. */
   render(): string {
     const states = this.cacheStates();
+    const localities = this.workspaceLocalities();
     return this.reviews.render()
       + this.duration.render()
       + this.mutations.render()
@@ -145,6 +156,7 @@ export class WebhookMetrics {
       + familyText(CERTIFICATE_EXPIRY, [{ value: this.certificateExpiry }])
       + familyText(CACHE_SYNCED, states.map((state) => ({ labels: [['cache', state.name]], value: state.synced ? 1 : 0 })))
       + familyText(CACHE_AGE, states.flatMap((state) => (state.ageSeconds === undefined ? [] : [{ labels: [['cache', state.name]], value: state.ageSeconds }])))
+      + familyText(WORKSPACE_VOLUMES, Object.entries(localities ?? {}).map(([locality, value]) => ({ labels: [['locality', locality]], value })))
       + (this.processMetrics?.render() ?? '');
   }
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { claimFact, nodeFact, objectIdentity, replicaFact, volumeFact } from '../../src/cluster/facts/object-facts.js';
+import {
+  allWorkspacesNamespaceFact, claimFact, claimFactDecoder, nodeFact, objectIdentity, podClaimsFact, replicaFact, volumeFact,
+} from '../../src/cluster/facts/object-facts.js';
+import { parseConfig } from '../../src/config/parse-config.js';
+import { fixture } from '../support/fixtures.js';
 
 const JUNK: unknown[] = [undefined, null, 0, 'x', [], true, { spec: null }, { spec: [] }, { spec: 'x' }, { status: 7 }];
 
@@ -58,6 +62,44 @@ describe('object -> fact transforms', () => {
     expect(replicaFact({ spec: { volumeName: 'v', nodeID: 'n', failedAt: '2026-11-30T08:12:44Z' } })).toEqual({ volumeName: 'v', nodeID: 'n', failed: true });
     expect(replicaFact({ spec: { nodeID: 'n' } })).toBeUndefined();
     expect(replicaFact({})).toBeUndefined();
+  });
+
+  it('PVC with the workspace selectors: Coder\'s claims are marked, others are not', () => {
+    const decode = claimFactDecoder(parseConfig({}).workspaceSelectors);
+    expect(decode(fixture('pvcs/coder-home-longhorn.json'))).toMatchObject({ workspace: true });
+    expect(decode(fixture('pvcs/devcontainer-no-class.json'))).toMatchObject({ volumeName: '', workspace: true });
+    expect(decode(fixture('pvcs/not-a-workspace-longhorn.json'))).not.toHaveProperty('workspace');
+    expect(decode({ metadata: { labels: 'x' }, spec: { volumeName: 'v' } })).toEqual({ volumeName: 'v' });
+    for (const junk of JUNK) expect(() => decode(junk)).not.toThrow();
+  });
+
+  it.each([
+    ['the kubernetes template\'s pod, scheduled', 'pods/coder-kubernetes-template.json', 'node-1', { node: 'node-1', claims: ['coder-7f3e2b1c-9d4a-4e5f-8a6b-1c2d3e4f5a6b-home'] }],
+    ['envbox', 'pods/coder-envbox.json', 'node-2', { node: 'node-2', claims: ['coder-alice-envbox-home'] }],
+  ])('Pod: %s', (_name, file, nodeName, fact) => {
+    const pod = fixture(file) as { spec: Record<string, unknown> };
+    pod.spec.nodeName = nodeName;
+    const decoded = podClaimsFact(pod);
+    expect(decoded).toEqual(fact);
+  });
+
+  it('Pod: finished pods hold no volume; unscheduled ones have node ""; junk is no fact', () => {
+    const pod = (phase: string, nodeName?: string) => ({
+      spec: { ...(nodeName ? { nodeName } : {}), volumes: [{ name: 'home', persistentVolumeClaim: { claimName: 'c' } }, { name: 'x', emptyDir: {} }] },
+      status: { phase },
+    });
+    expect(podClaimsFact(pod('Running', 'n1'))).toEqual({ node: 'n1', claims: ['c'] });
+    expect(podClaimsFact(pod('Pending'))).toEqual({ node: '', claims: ['c'] });
+    expect(podClaimsFact(pod('Succeeded', 'n1'))).toBeUndefined();
+    expect(podClaimsFact(pod('Failed', 'n1'))).toBeUndefined();
+    expect(podClaimsFact({ spec: { volumes: [{ persistentVolumeClaim: { claimName: 7 } }] } })).toBeUndefined();
+    for (const junk of JUNK) expect(() => podClaimsFact(junk)).not.toThrow();
+  });
+
+  it('Namespace: kept only when labelled workspace-storage.dev/workspaces=all', () => {
+    expect(allWorkspacesNamespaceFact({ metadata: { labels: { 'workspace-storage.dev/workspaces': 'all' } } })).toBe(true);
+    expect(allWorkspacesNamespaceFact({ metadata: { labels: { 'workspace-storage.dev/workspaces': 'selected' } } })).toBeUndefined();
+    expect(allWorkspacesNamespaceFact({ metadata: {} })).toBeUndefined();
   });
 
   it('keeps no reference to the object it read', () => {

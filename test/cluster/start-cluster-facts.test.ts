@@ -53,7 +53,8 @@ describe('startClusterFacts', () => {
       const status = await (running.facts as InformerClusterFacts).waitForSync(10_000);
       expect(status.state).toBe('degraded');
       expect(status.reason).toMatch(/^PVCs list failed: ECONNREFUSED \(\+4 more\)$/);
-      expect(running.cacheStates().map((cache) => cache.name)).toEqual(['persistentvolumeclaims', 'persistentvolumes', 'nodes', 'replicas.longhorn.io', 'storageclasses']);
+      expect(running.cacheStates().map((cache) => cache.name)).toEqual(['persistentvolumeclaims', 'persistentvolumes', 'nodes', 'replicas.longhorn.io', 'storageclasses', 'pods', 'namespaces']);
+      expect(running.workspaceLocalities()).toBeUndefined();
     } finally {
       await running.stop();
     }

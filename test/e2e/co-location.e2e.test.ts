@@ -11,7 +11,7 @@
  * node-b's kubernetes.io/hostname label differs from its name, as with k3s --node-name.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { Cluster, type KubeObject } from './support/cluster.js';
 import { MANIFESTS_DIR, parseManifestStream } from './support/manifests.js';
 import { localWebhookConfiguration, waitForWebhook } from './support/webhook-configuration.js';
 import { WebhookServer } from './support/webhook-server.js';
+import { startPrometheus, type PrometheusServer } from './harness/prometheus-server.js';
 import {
   emptyDirVolumes,
   fixtureObject,
@@ -45,6 +46,15 @@ const DEGRADED_CRD = 'longhorn replicas unavailable: CRD replicas.longhorn.io no
 const NODES: Record<string, string> = { 'node-a': 'node-a', 'node-b': 'b.internal.example', 'node-c': 'node-c' };
 /** A read-write-many Longhorn claim (share-manager) and one whose PV has zone-level affinity (strictTopology). */
 const RWX_CLAIM = 'coder-shared-cache';
+/** The expression of the PrometheusRule's alert on workspaces away from their data, as the manifest has it. */
+const ALERT_EXPRESSION = ((): string => {
+  const [rule] = parseManifestStream(readFileSync(`${MANIFESTS_DIR}/monitoring/prometheus-rule.yaml`, 'utf8')) as unknown as {
+    spec: { groups: { rules: { alert?: string; expr: string }[] }[] };
+  }[];
+  const alert = rule!.spec.groups.flatMap((group) => group.rules).find((r) => r.alert === 'WorkspaceRunningAwayFromItsData');
+  if (alert === undefined) throw new Error('no WorkspaceRunningAwayFromItsData rule in manifests/monitoring');
+  return alert.expr;
+})();
 const ZONAL_CLAIM = 'coder-zonal-home';
 
 /** The node affinity the webhook should have written for `node`: one term selecting the Node by name. */
@@ -95,6 +105,7 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
   let cp: ControlPlane;
   let cluster: Cluster;
   let server: WebhookServer;
+  let prometheus: PrometheusServer | undefined;
 
   /** A workspace pod mounting `claim`, dry-run through the webhooks: what the next pod would get. */
   async function dryRunPod(claim = CLAIM): Promise<KubeObject> {
@@ -115,6 +126,37 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
     const done = await promisify(execFile)(process.execPath, [MAIN, 'report', ...args], { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, CONFIG_FILE: '' } })
       .then((result) => ({ code: 0, stdout: result.stdout }), (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
     return { ...done, rows: args.includes('json') ? (JSON.parse(done.stdout) as { pvc: string; verdict: string }[]) : [] };
+  }
+
+  /**
+   * Waits until the server's workspace_volumes gauge counts exactly what `report` finds, verdict by verdict (the
+   * gauge comes from the server's watch caches, the report from fresh lists: they agree once the watches caught up).
+   */
+  async function gaugeMatchesReport(rows: readonly { verdict: string }[]): Promise<Record<string, number>> {
+    const expected: Record<string, number> = {};
+    for (const row of rows) expected[row.verdict] = (expected[row.verdict] ?? 0) + 1;
+    return cluster.poll('the workspace_volumes gauge to count what report finds', async () => {
+      const text = String((await server.call('GET', '/metrics')).json);
+      const gauge: Record<string, number> = {};
+      for (const match of text.matchAll(/^workspace_storage_webhook_workspace_volumes\{locality="(\w+)"\} (\d+)$/gm)) {
+        if (match[2] !== '0') gauge[match[1]!] = Number(match[2]);
+      }
+      return JSON.stringify(gauge, Object.keys(gauge).sort()) === JSON.stringify(expected, Object.keys(expected).sort()) ? gauge : undefined;
+    }, 30_000, 250);
+  }
+
+  /** The webhook as the ServiceMonitor of manifests/monitoring scrapes it: its scheme, path, CA and server name. */
+  async function serviceMonitorTarget() {
+    const [monitor] = parseManifestStream(readFileSync(`${MANIFESTS_DIR}/monitoring/service-monitor.yaml`, 'utf8')) as unknown as {
+      spec: { endpoints: { scheme: 'https'; path: string; tlsConfig: { serverName: string; ca: { secret: { key: string } } } }[] };
+    }[];
+    const endpoint = monitor!.spec.endpoints[0]!;
+    // The Secret's ca.crt is the CA the server generated into CERT_DIR (the certificate Job writes the same files).
+    expect(endpoint.tlsConfig.ca.secret.key).toBe('ca.crt');
+    return {
+      address: `127.0.0.1:${server.port}`, scheme: endpoint.scheme, metricsPath: endpoint.path,
+      caPem: server.caPem, serverName: endpoint.tlsConfig.serverName,
+    };
   }
 
   /** Waits until the scheduler has bound `pod` and returns the node's name. */
@@ -249,6 +291,7 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
   });
 
   afterAll(async () => {
+    await prometheus?.stop();
     await server?.dispose();
     await cp?.stop();
   });
@@ -302,6 +345,10 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
         namespace: NS, storageClass: 'longhorn', longhornVolume: VOLUME, replicaNodes: ['node-a'], node: 'node-a', verdict: 'local',
       });
       expect(rows.find((row) => row.pvc === RWX_CLAIM)?.verdict).toBe('shared');
+      const gauge = await gaugeMatchesReport(rows);
+      expect(gauge.local).toBeGreaterThanOrEqual(1);
+      expect(gauge.shared).toBe(1);
+      expect(gauge.remote).toBeUndefined();
     });
 
     it('the replica moves to node-b, whose hostname label is not its name: report says remote (exit 3), the next pod follows it', async () => {
@@ -313,6 +360,18 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       const found = await report();
       expect(found.code).toBe(3);
       expect(found.rows.find((row) => row.pvc === CLAIM)).toMatchObject({ replicaNodes: ['node-b'], node: 'node-a', verdict: 'remote' });
+      // The server's gauge, which the WorkspaceRunningAwayFromItsData alert watches, says so too...
+      expect((await gaugeMatchesReport(found.rows)).remote).toBe(1);
+      // ...and a real Prometheus, scraping as the ServiceMonitor says (HTTPS, the CA, the Service's name), sees it and
+      // the alert's expression selects it.
+      prometheus = await startPrometheus(await serviceMonitorTarget());
+      const remote = await cluster.poll('Prometheus to scrape workspace_volumes', async () => {
+        const samples = await prometheus!.query(ALERT_EXPRESSION);
+        return samples.length > 0 ? samples : undefined;
+      }, 30_000, 500);
+      expect(remote.map((sample) => sample.value)).toEqual([1]);
+      expect(await prometheus.targets()).toEqual([expect.objectContaining({ health: 'up', lastError: '', scrapeUrl: `https://127.0.0.1:${server.port}/metrics` })]);
+      expect((await prometheus.query('workspace_storage_webhook_build_info')).map((sample) => sample.metric.version)).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+/)]);
       const table = await report(['-o', 'table']);
       expect(table.stdout).toMatch(/^NAMESPACE +PVC +CLASS +PROVISIONER +LONGHORN VOLUME +REPLICAS +POD +NODE +VERDICT$/m);
       expect(table.stdout).toMatch(new RegExp(`^${NS} +${CLAIM} +longhorn +- +${VOLUME} +node-b +\\S+ +node-a +remote$`, 'm'));
@@ -321,6 +380,10 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       expect(requiredNodeTerms(pod)).toEqual(pinnedTo('node-b'));
       expectTmpfs(pod);
       expect(await boundNode(pod)).toBe('node-b');
+      // Beside its data again: the alert's expression selects nothing once Prometheus scraped the new count.
+      await cluster.poll('Prometheus to see no remote workspace', async () => ((await prometheus!.query(ALERT_EXPRESSION)).length === 0 ? true : undefined), 30_000, 500);
+      await prometheus.stop();
+      prometheus = undefined;
     });
 
     it('a failed replica (spec.failedAt) is no home: the pod is pinned to and bound on the healthy replica\'s node', async () => {

@@ -53,6 +53,7 @@ describe('WebhookMetrics families', () => {
     ['cache_age_seconds', 'gauge', 'Seconds since a cluster cache last heard from the API server.'],
     ['build_info', 'gauge', 'Always 1; the version label says which build is running.'],
     ['dry_run_reviews_total', 'counter', 'Admission reviews of dry-run requests (also in reviews_total): nothing was stored.'],
+    ['workspace_volumes', 'gauge', 'Workspace PVCs by where their data is against their pod (the report command\'s verdict; remote = the incident).'],
   ])('%s is a %s with its HELP, once, before its samples', (name, type, help) => {
     const metrics = new WebhookMetrics({ defaultMetrics: false });
     metrics.review(record({ mutationTypes: ['tmpfs'], warnings: ['w'] }), 0.001);
@@ -192,6 +193,17 @@ describe('gauges read at scrape time', () => {
     const families = scrape(metrics);
     expect(allSeries(families, 'cache_synced')).toEqual({ 'cache=pvcs': 1, 'cache=nodes': 1 });
     expect(allSeries(families, 'cache_age_seconds')).toEqual({ 'cache=pvcs': 1.25, 'cache=nodes': 0 });
+  });
+
+  it('workspace_volumes: one series per verdict from the census at scrape time, none while it is unknown', () => {
+    const metrics = new WebhookMetrics({ defaultMetrics: false });
+    let counts: Record<string, number> | undefined;
+    metrics.watchWorkspaceLocalities(() => counts);
+    expect(allSeries(scrape(metrics), 'workspace_volumes')).toEqual({});
+    counts = { local: 7, remote: 1, longhorn: 0 };
+    expect(allSeries(scrape(metrics), 'workspace_volumes')).toEqual({ 'locality=local': 7, 'locality=remote': 1, 'locality=longhorn': 0 });
+    counts = { local: 8, remote: 0, longhorn: 0 };
+    expect(allSeries(scrape(metrics), 'workspace_volumes')).toEqual({ 'locality=local': 8, 'locality=remote': 0, 'locality=longhorn': 0 });
   });
 
   it.each([

@@ -9,8 +9,14 @@
  *   - apiGroups: ["storage.k8s.io"] resources: [storageclasses]                                  verbs: [list, watch]
  * (replicas are read in one namespace only, so a Role in the Longhorn namespace is enough for them.)
  * Without the replicas rule co-location degrades ("list/watch forbidden (403)"); the rest still works.
+ * With the day-two census on (`workspaceSelectors` given) two more caches follow pods (only those mounting a claim,
+ * and only their node and claim names) and the namespaces labelled `workspaces=all`:
+ *   - apiGroups: [""]            resources: [pods, namespaces]                                     verbs: [list, watch]
+ * They feed the `workspace_volumes` gauge only; the admission path never reads them, so they are not part of
+ * {@link InformerClusterFacts.status}.
  */
 import type { Logger } from 'pino';
+import type { LabelSelector } from '../../core/kube-types.js';
 import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, StorageClassFact, VolumeFact } from '../../core/cluster-facts.js';
 import type { ApiTransport } from '../list-watch/api-transport.js';
 import type { BackoffOptions } from '../list-watch/backoff.js';
@@ -19,7 +25,11 @@ import { KeyedFactStore, NamespacedFactStore } from '../list-watch/fact-store.js
 import { composeStatus } from './facts-status.js';
 import { HttpsApiTransport } from '../list-watch/https-api-transport.js';
 import { ListGate } from '../list-watch/list-gate.js';
-import { claimFact, nodeFact, replicaFact, storageClassFact, volumeFact, type ReplicaFact } from './object-facts.js';
+import {
+  allWorkspacesNamespaceFact, claimFactDecoder, nodeFact, podClaimsFact, replicaFact, storageClassFact, volumeFact,
+  type PodClaimsFact, type ReplicaFact,
+} from './object-facts.js';
+import { countWorkspaceLocalities, type LocalityCounts } from './workspace-volume-census.js';
 import { Reflector, type ReflectorDetails } from '../list-watch/reflector.js';
 import { ReplicaIndex } from './replica-index.js';
 
@@ -38,6 +48,11 @@ export interface InformerClusterFactsOptions {
   readonly watchTimeoutSeconds?: () => number;
   /** Called after every complete list of any cache with the number of objects it held. */
   readonly onListed?: (objects: number) => void;
+  /**
+   * The config's workspace selectors: when given, claims matching them are marked as workspaces' and the pod and
+   * namespace caches of the day-two census run (see {@link InformerClusterFacts.workspaceLocalities}).
+   */
+  readonly workspaceSelectors?: readonly LabelSelector[];
 }
 
 /** The /readyz report: overall status and one entry per cache. */
@@ -59,6 +74,8 @@ export class InformerClusterFacts implements ClusterFacts {
   private readonly nodes = new KeyedFactStore<NodeFact>();
   private readonly replicas = new ReplicaIndex();
   private readonly storageClasses = new KeyedFactStore<StorageClassFact>();
+  private readonly pods = new NamespacedFactStore<PodClaimsFact>();
+  private readonly allWorkspaceNamespaces = new KeyedFactStore<true>();
   private readonly claimsReflector: Reflector<ClaimFact>;
   private readonly volumesReflector: Reflector<VolumeFact>;
   private readonly nodesReflector: Reflector<NodeFact>;
@@ -66,6 +83,8 @@ export class InformerClusterFacts implements ClusterFacts {
   private readonly storageClassesReflector: Reflector<StorageClassFact>;
   /** In status order: the first cache with a problem gives the reason. */
   private readonly reflectors: readonly Reflector<unknown>[];
+  /** The day-two census's caches (pods, namespaces); empty when it is off. */
+  private readonly censusReflectors: readonly Reflector<unknown>[];
   private readonly waiters = new Set<{ readonly check: () => void; readonly finish: () => void }>();
 
   constructor(options: InformerClusterFactsOptions) {
@@ -86,7 +105,7 @@ export class InformerClusterFacts implements ClusterFacts {
       name: 'persistentvolumeclaims',
       label: 'PVCs',
       path: '/api/v1/persistentvolumeclaims',
-      decode: claimFact,
+      decode: claimFactDecoder(options.workspaceSelectors ?? []),
       sink: this.claims,
     });
     this.volumesReflector = new Reflector({
@@ -129,11 +148,24 @@ export class InformerClusterFacts implements ClusterFacts {
       this.replicasReflector,
       this.storageClassesReflector,
     ] as readonly Reflector<unknown>[];
+    this.censusReflectors = options.workspaceSelectors === undefined ? [] : [
+      new Reflector({
+        ...common, name: 'pods', label: 'pods', path: '/api/v1/pods', decode: podClaimsFact, sink: this.pods,
+      }),
+      new Reflector({
+        ...common,
+        name: 'namespaces',
+        label: 'namespaces',
+        path: '/api/v1/namespaces',
+        decode: allWorkspacesNamespaceFact,
+        sink: this.allWorkspaceNamespaces,
+      }),
+    ] as readonly Reflector<unknown>[];
   }
 
-  /** Starts the five list+watch loops in the background; returns `this` for chaining. */
+  /** Starts the list+watch loops in the background; returns `this` for chaining. */
   start(): this {
-    for (const reflector of this.reflectors) reflector.start();
+    for (const reflector of [...this.reflectors, ...this.censusReflectors]) reflector.start();
     return this;
   }
 
@@ -160,13 +192,35 @@ export class InformerClusterFacts implements ClusterFacts {
 
   /** Ends every watch and retry; resolves when all loops have returned. Pending {@link waitForSync} calls resolve. */
   async stop(): Promise<void> {
-    await Promise.all(this.reflectors.map((reflector) => reflector.stop()));
+    await Promise.all([...this.reflectors, ...this.censusReflectors].map((reflector) => reflector.stop()));
     for (const waiter of [...this.waiters]) waiter.finish();
   }
 
   /** Overall status plus per-cache details, for /readyz and metrics. */
   details(): ClusterFactsDetails {
     return { status: this.status(), caches: this.reflectors.map((reflector) => reflector.details()) };
+  }
+
+  /** The census caches' details (pods, namespaces), for /readyz and the cache gauges; empty when it is off. */
+  censusCaches(): readonly ReflectorDetails[] {
+    return this.censusReflectors.map((reflector) => reflector.details());
+  }
+
+  /**
+   * Workspace claims per verdict (see workspace-locality.ts), or undefined while the census is off or any cache it
+   * needs (PVCs, PVs, pods, namespaces) has not completed its first list. Replicas that cannot be read make the
+   * Longhorn verdicts `unknown` rather than hiding the gauge.
+   */
+  workspaceLocalities(): LocalityCounts | undefined {
+    const needed = [this.claimsReflector, this.volumesReflector, ...this.censusReflectors];
+    if (this.censusReflectors.length === 0 || !needed.every((reflector) => reflector.isSynced)) return undefined;
+    return countWorkspaceLocalities({
+      claims: this.claims,
+      pods: this.pods,
+      allWorkspaceNamespaces: this.allWorkspaceNamespaces,
+      volume: (name) => this.volumes.get(name),
+      replicaNodes: (volume) => this.replicaNodes(volume),
+    });
   }
 
   status(): FactsStatus {

@@ -1,4 +1,6 @@
 import type { ClaimFact, NodeFact, StorageClassFact, VolumeFact } from '../../core/cluster-facts.js';
+import type { LabelSelector } from '../../core/kube-types.js';
+import { matchesAnySelector } from '../../core/label-selector.js';
 
 /**
  * Object -> fact transforms, applied to every object as it arrives so that nothing but these few fields outlives
@@ -34,13 +36,77 @@ export function objectIdentity(object: unknown): ObjectIdentity | undefined {
 }
 
 const UNBOUND_CLAIM: ClaimFact = Object.freeze({ volumeName: '' });
+const UNBOUND_WORKSPACE_CLAIM: ClaimFact = Object.freeze({ volumeName: '', workspace: true });
 
-/** PVC -> `spec.volumeName` ("" while unbound). */
+/** PVC -> `spec.volumeName` ("" while unbound); no claim is marked as a workspace's. */
 export function claimFact(object: unknown): ClaimFact | undefined {
+  return decodeClaim(object, NO_SELECTORS);
+}
+
+const NO_SELECTORS: readonly LabelSelector[] = [];
+
+/** A PVC decoder that also marks claims whose labels match any of `selectors` as a workspace's. */
+export function claimFactDecoder(selectors: readonly LabelSelector[]): (object: unknown) => ClaimFact | undefined {
+  return (object) => decodeClaim(object, selectors);
+}
+
+function decodeClaim(object: unknown, selectors: readonly LabelSelector[]): ClaimFact | undefined {
   const pvc = record(object);
   if (pvc === undefined) return undefined;
   const volumeName = text(record(pvc.spec)?.volumeName);
-  return volumeName === '' ? UNBOUND_CLAIM : Object.freeze({ volumeName });
+  const workspace = selectors.length > 0 && matchesAnySelector(selectors, record(record(pvc.metadata)?.labels) ?? {});
+  if (volumeName === '') return workspace ? UNBOUND_WORKSPACE_CLAIM : UNBOUND_CLAIM;
+  return Object.freeze(workspace ? { volumeName, workspace: true } : { volumeName });
+}
+
+/** A pod that uses claims, as the day-two gauge sees it. */
+export interface PodClaimsFact {
+  /** `spec.nodeName`: "" until the scheduler binds the pod. */
+  readonly node: string;
+  /** The `persistentVolumeClaim.claimName` of its volumes (in the pod's namespace). */
+  readonly claims: readonly string[];
+}
+
+// Node names repeat across every pod on a node: one string per node instead of one per pod (10k pods, ~10 nodes).
+const nodeNames = new Map<string, string>();
+function internNode(name: string): string {
+  const known = nodeNames.get(name);
+  if (known !== undefined) return known;
+  if (nodeNames.size >= 10_000) nodeNames.clear(); // node churn must not grow this without bound
+  nodeNames.set(name, name);
+  return name;
+}
+
+/**
+ * Pod -> its node and the claims it mounts; undefined for a pod that mounts no claim or has finished
+ * (`Succeeded`/`Failed` pods hold no volume), so that only the pods the gauge needs are kept.
+ */
+export function podClaimsFact(object: unknown): PodClaimsFact | undefined {
+  const pod = record(object);
+  if (pod === undefined) return undefined;
+  const phase = record(pod.status)?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+  const spec = record(pod.spec);
+  const volumes = spec?.volumes;
+  if (!Array.isArray(volumes)) return undefined;
+  const claims: string[] = [];
+  for (const volume of volumes) {
+    const claimName = text(record(record(volume)?.persistentVolumeClaim)?.claimName);
+    if (claimName !== '') claims.push(claimName);
+  }
+  if (claims.length === 0) return undefined;
+  return Object.freeze({ node: internNode(text(spec?.nodeName)), claims: Object.freeze(claims) });
+}
+
+/** The label that puts every claim of a namespace in the webhook's scope (`/mutate-all`). */
+export const WORKSPACES_ALL_LABEL = 'workspace-storage.dev/workspaces';
+
+const ALL_WORKSPACES: true = true;
+
+/** Namespace -> true when labelled `workspace-storage.dev/workspaces=all`; undefined (not kept) otherwise. */
+export function allWorkspacesNamespaceFact(object: unknown): true | undefined {
+  const labels = record(record(record(object)?.metadata)?.labels);
+  return labels?.[WORKSPACES_ALL_LABEL] === 'all' ? ALL_WORKSPACES : undefined;
 }
 
 // Every PV of a driver would otherwise carry its own copy of the driver name (10k copies at 10k workspaces).

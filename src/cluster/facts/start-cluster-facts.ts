@@ -6,6 +6,7 @@ import { collectAfterLargeLists } from '../list-watch/collect-after-lists.js';
 import { loadClusterAccess, type ClusterAccessEnvironment } from '../credentials/cluster-access.js';
 import { startInformerClusterFacts, type ClusterFactsDetails } from './informer-cluster-facts.js';
 import { OffClusterFacts } from './off-cluster-facts.js';
+import type { LocalityCounts } from './workspace-volume-census.js';
 
 /** The facts the server uses, with what /readyz, metrics and shutdown need from them. */
 export interface RunningClusterFacts {
@@ -14,6 +15,8 @@ export interface RunningClusterFacts {
   details(): ClusterFactsDetails | { status: ReturnType<ClusterFacts['status']> };
   /** For the cache gauges. */
   cacheStates(): readonly CacheState[];
+  /** Workspace claims per locality verdict, for the day-two gauge; undefined while unknown. */
+  workspaceLocalities(): LocalityCounts | undefined;
   /** Resolves once every cache has finished its first list (or after `timeoutMs`), with the status then. */
   waitForSync(timeoutMs: number): Promise<FactsStatus>;
   stop(): Promise<void>;
@@ -33,25 +36,37 @@ export async function startClusterFacts(
     logger.warn({ reason }, 'co-location is off');
     const facts = new OffClusterFacts(reason);
     return {
-      facts, details: () => ({ status: facts.status() }), cacheStates: () => [], waitForSync: async () => facts.status(), stop: async () => {},
+      facts,
+      details: () => ({ status: facts.status() }),
+      cacheStates: () => [],
+      workspaceLocalities: () => undefined,
+      waitForSync: async () => facts.status(),
+      stop: async () => {},
     };
   };
   if (config.affinity.mode === 'off') return off('affinity.mode is off');
   const result = await loadClusterAccess(environment);
   if (!result.ok) return off(result.reason);
-  logger.info({ source: result.access.source, server: result.access.server }, 'co-location on: watching PVCs, PVs, Nodes, Longhorn replicas');
+  logger.info(
+    { source: result.access.source, server: result.access.server },
+    'co-location on: watching PVCs, PVs, Nodes, Longhorn replicas, StorageClasses; pods and namespaces for the workspace gauge',
+  );
   const facts = startInformerClusterFacts(result.access, {
-    longhornNamespace: config.affinity.longhornNamespace, logger, onListed: collectAfterLargeLists(logger),
+    longhornNamespace: config.affinity.longhornNamespace,
+    logger,
+    onListed: collectAfterLargeLists(logger),
+    workspaceSelectors: config.workspaceSelectors,
   });
   return {
     facts,
     details: () => facts.details(),
     cacheStates: () =>
-      facts.details().caches.map((cache) => ({
+      [...facts.details().caches, ...facts.censusCaches()].map((cache) => ({
         name: cache.name,
         synced: cache.synced,
         ageSeconds: cache.lastEventAgeSeconds,
       })),
+    workspaceLocalities: () => facts.workspaceLocalities(),
     waitForSync: (timeoutMs) => facts.waitForSync(timeoutMs),
     stop: () => facts.stop(),
   };

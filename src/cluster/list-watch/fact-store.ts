@@ -28,6 +28,11 @@ export class KeyedFactStore<F> implements FactSink<F> {
     return this.facts.get(name);
   }
 
+  /** Calls `visit` for every fact. */
+  forEach(visit: (name: string, fact: F) => void): void {
+    for (const [name, fact] of this.facts) visit(name, fact);
+  }
+
   replaceAll(entries: readonly FactEntry<F>[]): void {
     const facts = new Map<string, F>();
     for (const [, name, fact] of entries) facts.set(name, fact);
@@ -63,6 +68,11 @@ export class NamespacedFactStore<F> implements FactSink<F> {
   /** The fact for `namespace/name`. */
   get(namespace: string, name: string): F | undefined {
     return this.namespaces.get(namespace)?.get(name);
+  }
+
+  /** Calls `visit` for every fact (no copy of the store is made: 10k entries are walked at each scrape). */
+  forEach(visit: (namespace: string, name: string, fact: F) => void): void {
+    for (const [namespace, names] of this.namespaces) for (const [name, fact] of names) visit(namespace, name, fact);
   }
 
   replaceAll(entries: readonly FactEntry<F>[]): void {

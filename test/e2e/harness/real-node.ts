@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { findControlPlaneAssets } from './assets.js';
 import type { ControlPlane } from './control-plane.js';
 import { ManagedProcess } from './managed-process.js';
+import { installMissingPackages } from './debian-packages.js';
 import { waitUntil } from './wait-until.js';
 
 const run = promisify(execFile);
@@ -67,13 +68,7 @@ export interface RealNode {
 
 /** Installs the Debian packages the node needs, with apt, when they are missing (progress on stderr). */
 export async function provisionNodePackages(): Promise<void> {
-  const missing = Object.entries(PACKAGES).filter(([path]) => !existsSync(path)).map(([, name]) => name);
-  if (missing.length === 0) return;
-  process.stderr.write(`e2e: installing ${missing.join(' ')} (apt) for the real node\n`);
-  await run('apt-get', ['update', '-qq'], { timeout: 300_000 });
-  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-    timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  await installMissingPackages(PACKAGES, 'the real node');
 }
 
 /** Builds the busybox image as an OCI layout tar with umoci (a second or so): no registry is reachable. */
