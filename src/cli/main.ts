@@ -10,6 +10,7 @@ commands:
   preview -f <file|->        show what the webhook would do to Kubernetes objects (Pods, PVCs, workloads, Lists)
   ca-bundle [--apply ...]    print the caBundle of $CERT_DIR/ca.crt, or write it into the webhook configuration
   report [-o table|json]     which workspaces run away from their data now (exit 3 when any does)
+  migrate -n <ns> --pvc <n>  move a stopped workspace's home to local-path with its data (--dry-run: the plan)
 
 flags:
   -h, --help                 this text; \`<command> --help\` for a command's flags
@@ -40,6 +41,11 @@ switch (command) {
   case 'report': {
     const { runReportCommand } = await import('./report-command.js');
     process.exitCode = await runReportCommand(args, { stdout: process.stdout, stderr: process.stderr });
+    break;
+  }
+  case 'migrate': {
+    const { runMigrateCommand } = await import('./migrate-command.js');
+    process.exitCode = await runMigrateCommand(args, { stdout: process.stdout, stderr: process.stderr });
     break;
   }
   case '-v':

@@ -43,6 +43,19 @@ export class HttpsApiTransport implements ApiTransport {
     return JSON.parse(text) as unknown;
   }
 
+  /**
+   * A write (POST, PATCH, PUT, DELETE) or a GET with `body` as JSON; the parsed 2xx answer, else {@link ApiError}.
+   * For the CLI's few writes (`migrate`); the server itself never writes.
+   */
+  async send(method: string, path: string, body: unknown, signal: AbortSignal, contentType = 'application/json'): Promise<unknown> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const response = await this.open(path, AbortSignal.any([signal, AbortSignal.timeout(this.listTimeoutMs)]), method, payload, contentType);
+    const ok = isSuccess(response.statusCode);
+    const text = await readBody(response, ok ? this.maxBodyChars : ERROR_BODY_CHARS);
+    if (!ok) throw apiErrorFromBody(response.statusCode ?? 0, parseOrUndefined(text));
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  }
+
   async watch(path: string, signal: AbortSignal, handlers: WatchHandlers): Promise<void> {
     const response = await this.open(path, signal);
     if (!isSuccess(response.statusCode)) {
@@ -92,7 +105,7 @@ export class HttpsApiTransport implements ApiTransport {
     });
   }
 
-  private async open(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+  private async open(path: string, signal: AbortSignal, method = 'GET', payload?: string, contentType?: string): Promise<IncomingMessage> {
     const { agent, headers } = await this.access.requestOptions();
     const url = new URL(this.access.server + path);
     const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
@@ -100,16 +113,19 @@ export class HttpsApiTransport implements ApiTransport {
       const outgoing = request(
         url,
         {
-          method: 'GET',
+          method,
           agent,
-          headers: { ...headers, Accept: 'application/json', 'User-Agent': 'workspace-storage-webhook' },
+          headers: {
+            ...headers, Accept: 'application/json', 'User-Agent': 'workspace-storage-webhook',
+            ...(payload === undefined ? {} : { 'Content-Type': contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) }),
+          },
           signal,
         },
         resolve,
       );
       outgoing.on('socket', (socket) => socket.setKeepAlive(true, KEEP_ALIVE_MS));
       outgoing.on('error', reject);
-      outgoing.end();
+      outgoing.end(payload);
     });
   }
 }
