@@ -23,6 +23,7 @@ describe('workspace-storage-webhook (the built binary)', () => {
     [['preview', '--help'], /^usage: workspace-storage-webhook preview -f <file\|->/],
     [['ca-bundle', '--help'], /^usage: workspace-storage-webhook ca-bundle/],
     [['report', '--help'], /^usage: workspace-storage-webhook report \[-o table\|json\][\s\S]*remote/],
+    [['migrate', '--help'], /^usage: workspace-storage-webhook migrate --namespace <ns> --pvc <name>[\s\S]*Retain/],
   ])('%j prints help and exits 0 (serve does not start)', (args, usage) => {
     const result = run(args);
     expect(result.status).toBe(0);
@@ -38,6 +39,10 @@ describe('workspace-storage-webhook (the built binary)', () => {
     [['ca-bundle', '--frobnicate'], /^ca-bundle: Unknown option '--frobnicate'.*\nusage: workspace-storage-webhook ca-bundle/],
     [['report', '--frobnicate'], /^report: Unknown option '--frobnicate'.*\nusage: workspace-storage-webhook report/],
     [['report', '-o', 'yaml'], /^report: -o must be table or json, got "yaml"\nusage: /],
+    [['migrate', '--pvc', 'home'], /^migrate: --namespace required\nusage: workspace-storage-webhook migrate/],
+    [['migrate'], /^migrate: --namespace and --pvc required\nusage: /],
+    [['migrate', '-n', 'coder', '--pvc', 'home', '--timeout', 'soon'], /^migrate: --timeout must be a positive number of seconds, got "soon"\nusage: /],
+    [['migrate', '-n', 'coder', '--pvc', 'home', '--force'], /^migrate: Unknown option '--force'.*\nusage: workspace-storage-webhook migrate/],
   ])('%j is an error with a usage line, exit 2', (args, message) => {
     const result = run(args);
     expect(result.status).toBe(2);

@@ -18,6 +18,7 @@ export interface KubeObject {
     annotations?: Record<string, string>;
     ownerReferences?: { kind: string; name: string }[];
     deletionTimestamp?: string;
+    resourceVersion?: string;
   };
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
