@@ -1,4 +1,4 @@
-import type { DecodedReview, ReviewApiVersion } from './review-types.js';
+import type { DecodedReview } from './review-types.js';
 
 /** Why a body is not an AdmissionReview the webhook can answer; the HTTP layer sends it as a 400. */
 export interface ReviewProblem {
@@ -32,10 +32,10 @@ export function decodeReview(body: unknown): DecodedReview | ReviewProblem {
 
   const apiVersion = body.apiVersion;
   if (apiVersion !== 'admission.k8s.io/v1' && apiVersion !== 'admission.k8s.io/v1beta1') {
-    return problem(`apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${JSON.stringify(apiVersion)?.slice(0, 80) ?? 'none'}`);
+    return problem(`apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${shown(apiVersion)}`);
   }
   if (body.kind !== 'AdmissionReview') {
-    return problem(`kind must be AdmissionReview, got ${JSON.stringify(body.kind)?.slice(0, 80) ?? 'none'}`);
+    return problem(`kind must be AdmissionReview, got ${shown(body.kind)}`);
   }
   if (!isRecord(request)) return problem('request is missing or not an object');
   if (uid === undefined || uid === '') return problem(`request.uid must be a non-empty string of at most ${MAX_UID_LENGTH} characters`);
@@ -50,7 +50,7 @@ export function decodeReview(body: unknown): DecodedReview | ReviewProblem {
   const metadata = isRecord(object) && isRecord(object.metadata) ? object.metadata : undefined;
   const userInfo = isRecord(request.userInfo) ? request.userInfo : undefined;
   return {
-    apiVersion: apiVersion as ReviewApiVersion,
+    apiVersion: apiVersion,
     uid,
     input: {
       kind: { group: kind.group, version: kind.version, kind: kind.kind },
@@ -68,4 +68,9 @@ export function decodeReview(body: unknown): DecodedReview | ReviewProblem {
 /** Whether decodeReview failed. */
 export function isReviewProblem(value: DecodedReview | ReviewProblem): value is ReviewProblem {
   return 'message' in value;
+}
+
+/** A value in an error message: its JSON, cut to 80 characters; `none` for undefined (which has no JSON text). */
+function shown(value: unknown): string {
+  return (JSON.stringify(value) as string | undefined)?.slice(0, 80) ?? 'none';
 }

@@ -9,7 +9,7 @@ export interface ClusterApiContext {
   readonly callOptions: K8s.ConfigurationOptions;
   readonly deadline: AbortSignal;
   /** Turns a failed call into the message for stderr. */
-  apiError(error: unknown, action: string, hints: { forbidden: string; notFound?: string }): Error;
+  readonly apiError: (error: unknown, action: string, hints: { forbidden: string; notFound?: string }) => Error;
 }
 
 /** `: <message>` of a Status body, which says why (e.g. the admission plugin that refused), or nothing. */

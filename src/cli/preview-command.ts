@@ -49,7 +49,7 @@ async function readInput(file: string, stdin: AsyncIterable<Buffer | string>): P
 /** A List's items (`kind: List`, as `kubectl get -o yaml` prints several objects), or undefined for other objects. */
 function listItems(value: unknown): unknown[] | undefined {
   if (!isRecord(value) || value.kind !== 'List' || !Array.isArray(value.items)) return undefined;
-  return value.items;
+  return value.items as unknown[];
 }
 
 /** Previews one object, or passes a kind the webhook does not mutate through unchanged with a note. */
@@ -59,7 +59,7 @@ function previewOrPass(value: unknown, config: Config, facts: ClusterFacts, note
   } catch (error) {
     if (!(error instanceof UnsupportedKindError) || !isRecord(value) || typeof value.kind !== 'string') throw error;
     const metadata = isRecord(value.metadata) ? value.metadata : {};
-    const label = `${value.kind}/${String(metadata.name ?? '(unnamed)')}`;
+    const label = `${value.kind}/${typeof metadata.name === 'string' ? metadata.name : '(unnamed)'}`;
     notes.push(`passed through: ${label} (not a kind the webhook mutates)`);
     return { label, before: value, after: value, warnings: [], mutations: [] };
   }

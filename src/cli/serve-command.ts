@@ -32,7 +32,7 @@ function serverLogger(level: string): { logger: Logger; destination: BatchedLine
     fd: pipe ?? 1, inline: pipe !== undefined,
     batchBytes: LOG_BATCH_BYTES, flushIntervalMs: LOG_FLUSH_INTERVAL_MS, maxPendingBytes: LOG_MAX_PENDING_BYTES,
   });
-  process.on('exit', () => destination.flushSync());
+  process.on('exit', () => { destination.flushSync(); });
   return { logger: pino(loggerOptions(level), destination), destination };
 }
 
@@ -77,7 +77,7 @@ export async function runServeCommand(env: NodeJS.ProcessEnv = process.env): Pro
       }, settings.shutdownTimeoutSeconds * 1000);
       guard.unref();
       running.shutdown().then(
-        () => exitAfterFlush(logger, 0),
+        () => { exitAfterFlush(logger, 0); },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
           exitAfterFlush(logger, 1);

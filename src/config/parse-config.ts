@@ -2,7 +2,7 @@ import type { LabelSelector, LabelSelectorRequirement } from '../core/kube-types
 import { isCleanAbsolutePath } from '../core/mount-path.js';
 import { parseQuantity } from '../core/quantity.js';
 import { isDnsLabel, isDnsSubdomain } from '../core/rfc1123-names.js';
-import type { AffinityMode, Config, TmpfsDir, TmpfsMedium } from './config-types.js';
+import type { Config, TmpfsDir } from './config-types.js';
 
 /** A configuration problem, naming the key (`tmpfs.dirs.node_modules`) and what is wrong with its value. */
 export class ConfigError extends Error {
@@ -66,7 +66,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
-  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  return typeof value === 'object' ? 'a mapping' : typeof value;
 }
 
 function stringValue(value: unknown, key: string): string {
@@ -270,7 +271,7 @@ export function parseConfig(document: unknown): Config {
     tmpfs: {
       projects: parseAbsolutePaths(tmpfs.projects, 'tmpfs.projects'),
       dirs: parseTmpfsDirs(tmpfs.dirs, 'tmpfs.dirs'),
-      medium: medium as TmpfsMedium,
+      medium,
       createProjectDirs,
       projectDirsImage,
     },
@@ -279,7 +280,7 @@ export function parseConfig(document: unknown): Config {
       rewriteProvisioners: parseRewriteProvisioners(storageClass.rewriteProvisioners, 'storageClass.rewriteProvisioners', rewrite),
     },
     affinity: {
-      mode: mode as AffinityMode,
+      mode,
       preferredWeight: weight,
       longhornNamespace: parseLabelName(
         affinity.longhornNamespace, 'affinity.longhornNamespace', DEFAULT_CONFIG_DOCUMENT.affinity.longhornNamespace, 'namespace name',

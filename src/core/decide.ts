@@ -37,7 +37,7 @@ const NO_ANNOTATIONS: readonly (readonly [string, string])[] = [];
 function summaryAnnotations(object: unknown, mutations: readonly Mutation[], warnings: readonly string[]): [string, string][] {
   const existing = isRecord(object) && isRecord(object.metadata) && isRecord(object.metadata.annotations)
     ? object.metadata.annotations : {};
-  const previous = (key: string) => (typeof existing[key] === 'string' && existing[key] !== '' ? `${existing[key] as string}; ` : '');
+  const previous = (key: string) => (typeof existing[key] === 'string' && existing[key] !== '' ? `${existing[key]}; ` : '');
   const entries: [string, string][] = [[APPLIED_ANNOTATION, boundedSummary(previous(APPLIED_ANNOTATION) + appliedSummary(mutations))]];
   if (warnings.length > 0) entries.push([WARNINGS_ANNOTATION, boundedSummary(previous(WARNINGS_ANNOTATION) + warnings.join('; '))]);
   return entries;

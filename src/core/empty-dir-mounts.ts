@@ -32,7 +32,9 @@ export function hasMountAt(container: Container, path: string): boolean {
  * (another webhook changed a limit), and must still find the volume it made instead of adding another.
  */
 function isOurs(volume: Volume): boolean {
-  return typeof volume.emptyDir === 'object' && volume.emptyDir !== null;
+  // Reviews carry JSON: `emptyDir: null` is possible whatever the type says.
+  const emptyDir: unknown = volume.emptyDir;
+  return typeof emptyDir === 'object' && emptyDir !== null;
 }
 
 /**

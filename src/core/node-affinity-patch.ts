@@ -37,7 +37,7 @@ function pinnedNodes(term: unknown): string[] {
 
 /** `term` with `metadata.name In [node]` added to its field requirements (ANDed with what it has). */
 function withNode(term: unknown, node: string): NodeSelectorTerm {
-  const base: NodeSelectorTerm = isRecord(term) ? (term as NodeSelectorTerm) : {};
+  const base: NodeSelectorTerm = isRecord(term) ? term : {};
   const fields = Array.isArray(base.matchFields) ? base.matchFields : [];
   return { ...base, matchFields: [...fields, nodeNameRequirement(node)] };
 }

@@ -17,8 +17,8 @@ export function nodeLocalMisfit(claim: PersistentVolumeClaim): string | undefine
   const spec = claim.spec;
   if (!isRecord(spec)) return undefined;
   if (Array.isArray(spec.accessModes)) {
-    const other = spec.accessModes.find((mode) => typeof mode !== 'string' || !NODE_LOCAL_ACCESS_MODES.has(mode));
-    if (other !== undefined) return `access mode ${String(other)}`;
+    const other = (spec.accessModes as unknown[]).find((mode) => typeof mode !== 'string' || !NODE_LOCAL_ACCESS_MODES.has(mode));
+    if (other !== undefined) return `access mode ${typeof other === 'string' ? other : JSON.stringify(other)}`;
   }
   if (spec.volumeMode === 'Block') return 'volumeMode Block';
   if (isRecord(spec.dataSourceRef) || isRecord(spec.dataSource)) {

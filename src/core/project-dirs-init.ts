@@ -58,7 +58,7 @@ export type ProjectDirsPlan =
  */
 export function planProjectDirs(pod: Pod, containers: readonly Container[], mounted: readonly MountedProject[], image: string): ProjectDirsPlan {
   if (mounted.length === 0) return { container: undefined, why: 'no project got tmpfs' };
-  if ((pod.spec?.initContainers ?? []).some((init) => init?.name === PROJECT_DIRS_CONTAINER)) {
+  if ((pod.spec?.initContainers ?? []).some((init) => (init as Container | null)?.name === PROJECT_DIRS_CONTAINER)) {
     return { container: undefined, why: 'already there' };
   }
   const first = containers[mounted[0]!.containerIndex]!;

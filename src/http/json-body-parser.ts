@@ -15,7 +15,7 @@ export function parseJsonBody(request: FastifyRequest, body: string | Buffer, do
   // where only bodies arrive, rather than in an onRequest hook that every request would pay for.
   const encoding = request.headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'identity') {
-    done(withStatus(415, `Content-Encoding ${String(encoding).slice(0, 40)} is not supported; send identity`), undefined);
+    done(withStatus(415, `Content-Encoding ${encoding.slice(0, 40)} is not supported; send identity`), undefined);
     return;
   }
   try {

@@ -46,7 +46,7 @@ export class BatchedLineWriter {
 
   constructor(private readonly options: BatchedLineWriterOptions) {
     this.batch = Buffer.allocUnsafe(options.batchBytes * 2);
-    this.timer = setInterval(() => this.startWrite(), options.flushIntervalMs);
+    this.timer = setInterval(() => { this.startWrite(); }, options.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -147,7 +147,7 @@ export class BatchedLineWriter {
   /** EAGAIN: the pipe is full and non-blocking; the rest is tried again shortly. Any other error drops the batch. */
   private retryLater(error: unknown, buffer: Buffer, offset: number, end: number): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return false;
-    setTimeout(() => this.writeFrom(buffer, offset, end), 10).unref();
+    setTimeout(() => { this.writeFrom(buffer, offset, end); }, 10).unref();
     return true;
   }
 

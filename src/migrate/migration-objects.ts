@@ -116,7 +116,7 @@ export function claimTemplate(claim: Json): ClaimTemplate {
     annotations,
     ...(Array.isArray(owners) && owners.length > 0 ? { ownerReferences: owners } : {}),
     accessModes: Array.isArray(spec.accessModes) ? spec.accessModes.filter((mode): mode is string => typeof mode === 'string') : ['ReadWriteOnce'],
-    storage: String(record(record(spec.resources).requests).storage ?? ''),
+    storage: text(record(record(spec.resources).requests).storage),
     ...(volumeMode ? { volumeMode } : {}),
   };
 }
@@ -207,4 +207,8 @@ function record(value: unknown): Json {
 
 function strings(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(record(value)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

@@ -34,7 +34,8 @@ function apply<T>(object: T, decision: Decision): T {
 
 function nameOf(object: Record<string, unknown>): string {
   const metadata = isRecord(object.metadata) ? object.metadata : {};
-  return String(metadata.name ?? metadata.generateName ?? '(unnamed)');
+  const name = [metadata.name, metadata.generateName].find((value): value is string => typeof value === 'string');
+  return name ?? '(unnamed)';
 }
 
 /** Runs the same decision the server makes on a Pod or PVC being created in `namespace`. */
@@ -86,7 +87,9 @@ export function previewObject(input: unknown, config: Config, facts: ClusterFact
       const decision = decideCreate('PersistentVolumeClaim', pvc, namespace, config, facts);
       warnings.push(...decision.warnings);
       mutations.push(...details(decision));
-      const { apiVersion: _a, kind: _k, ...patched } = apply(pvc, decision);
+      const patched: Record<string, unknown> = { ...apply(pvc, decision) };
+      delete patched.apiVersion;
+      delete patched.kind;
       return patched;
     });
   }

@@ -209,7 +209,7 @@ export class CertificateReloader {
   #schedule(): void {
     if (this.#state !== 'running') return;
     this.#timer = setTimeout(() => {
-      void this.check().finally(() => this.#schedule());
+      void this.check().finally(() => { this.#schedule(); });
     }, this.#intervalMs);
     this.#timer.unref();
   }
@@ -218,8 +218,8 @@ export class CertificateReloader {
     try {
       // Watch the directory, not the files: a Secret update replaces the `..data` symlink, and a watch on a
       // replaced file would go on watching the old inode.
-      this.#watcher = watch(this.#paths.dir, { persistent: false }, () => this.#onWatchEvent());
-      this.#watcher.on('error', (error) => this.#stopWatching(error));
+      this.#watcher = watch(this.#paths.dir, { persistent: false }, () => { this.#onWatchEvent(); });
+      this.#watcher.on('error', (error) => { this.#stopWatching(error); });
     } catch (error) {
       this.#stopWatching(error);
     }

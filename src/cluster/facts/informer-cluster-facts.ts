@@ -97,7 +97,7 @@ export class InformerClusterFacts implements ClusterFacts {
       watchTimeoutSeconds,
       // One list at a time across the four caches: see list-gate.ts.
       listGate: new ListGate(),
-      onChange: () => this.wakeWaiters(),
+      onChange: () => { this.wakeWaiters(); },
       onListed,
     };
     this.claimsReflector = new Reflector({

@@ -101,7 +101,7 @@ export function podClaimsFact(object: unknown): PodClaimsFact | undefined {
 /** The label that puts every claim of a namespace in the webhook's scope (`/mutate-all`). */
 export const WORKSPACES_ALL_LABEL = 'workspace-storage.dev/workspaces';
 
-const ALL_WORKSPACES: true = true;
+const ALL_WORKSPACES = true as const;
 
 /** Namespace -> true when labelled `workspace-storage.dev/workspaces=all`; undefined (not kept) otherwise. */
 export function allWorkspacesNamespaceFact(object: unknown): true | undefined {

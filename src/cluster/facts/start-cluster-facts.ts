@@ -40,8 +40,8 @@ export async function startClusterFacts(
       details: () => ({ status: facts.status() }),
       cacheStates: () => [],
       workspaceLocalities: () => undefined,
-      waitForSync: async () => facts.status(),
-      stop: async () => {},
+      waitForSync: () => Promise.resolve(facts.status()),
+      stop: () => Promise.resolve(),
     };
   };
   if (config.affinity.mode === 'off') return off('affinity.mode is off');

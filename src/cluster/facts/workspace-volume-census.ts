@@ -27,7 +27,7 @@ export function countWorkspaceLocalities(sources: CensusSources): LocalityCounts
   const nodeOfClaim = new Map<string, Map<string, string>>();
   sources.pods.forEach((namespace, _name, pod) => {
     let claims = nodeOfClaim.get(namespace);
-    if (claims === undefined) nodeOfClaim.set(namespace, (claims = new Map()));
+    if (claims === undefined) nodeOfClaim.set(namespace, (claims = new Map<string, string>()));
     for (const claim of pod.claims) if (!claims.has(claim)) claims.set(claim, pod.node);
   });
   sources.claims.forEach((namespace, name, claim) => {

@@ -98,10 +98,10 @@ export class HttpsApiTransport implements ApiTransport {
         }
         if (start > 0) pending = pending.slice(start);
       });
-      response.on('end', () => settle());
-      response.on('error', (error) => settle(error));
+      response.on('end', () => { settle(); });
+      response.on('error', (error) => { settle(error); });
       // A connection cut by the server process dying ends without 'end'; report it as the failure it is.
-      response.on('close', () => settle(response.complete ? undefined : new Error('watch connection closed early')));
+      response.on('close', () => { settle(response.complete ? undefined : new Error('watch connection closed early')); });
     });
   }
 
@@ -147,7 +147,7 @@ function readBody(response: IncomingMessage, maxChars: number): Promise<string> 
       text += chunk;
       if (text.length > maxChars) response.destroy(new Error(`response body larger than ${maxChars} characters`));
     });
-    response.on('end', () => resolve(text));
+    response.on('end', () => { resolve(text); });
     response.on('error', reject);
     response.on('close', () => {
       if (!response.complete) reject(new Error('connection closed before the response was complete'));

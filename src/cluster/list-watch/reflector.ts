@@ -162,7 +162,7 @@ export class Reflector<F> {
         const gate = this.options.listGate;
         await (gate === undefined ? this.list() : gate.run(() => this.list()));
       } catch (error) {
-        if (this.stopped) return;
+        if (this.hasStopped()) return;
         const kind = this.fail('list', error);
         const delay = this.backoff.next();
         // A continue token that expired mid-list (410) is routine: start over at once, once.
@@ -231,10 +231,10 @@ export class Reflector<F> {
             this.lastEventAt = this.now();
             this.recover('watch resumed');
           },
-          onEvent: (event) => this.apply(event),
+          onEvent: (event) => { this.apply(event); },
         });
       } catch (error) {
-        if (this.stopped) return false;
+        if (this.hasStopped()) return false;
         if (!deadline.aborted) {
           const kind = this.fail('watch', error);
           // 410 after a watch made progress: relist at once; again without progress: something is off, back off.
@@ -248,6 +248,11 @@ export class Reflector<F> {
       else await this.sleep(this.backoff.next());
     }
     return false;
+  }
+
+  /** Whether {@link stop} was called: read through a call after an await, where `stop()` may have run meanwhile. */
+  private hasStopped(): boolean {
+    return this.stopped;
   }
 
   /** Applies one watch event; throws an ApiError for an ERROR event so the transport ends the stream. */
