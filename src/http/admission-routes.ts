@@ -7,6 +7,7 @@ import type { WorkspaceScope } from '../core/skip-reason.js';
 import { AuditLog } from '../logging/audit-log.js';
 import type { AppDependencies } from './app-dependencies.js';
 import { sendError } from './error-reply.js';
+import { admitWithin, DEFAULT_IN_FLIGHT_BYTES, holdAnswer, InFlightBudget } from './in-flight-budget.js';
 
 const ANSWER_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -20,7 +21,7 @@ function logRecord(deps: AppDependencies, audit: AuditLog, record: ReviewRecord,
 }
 
 /** A synchronous handler (it sends and returns nothing): no promise to settle per review. */
-function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode, scope: WorkspaceScope) {
+function reviewHandler(deps: AppDependencies, audit: AuditLog, budget: InFlightBudget, mode: ReviewMode, scope: WorkspaceScope) {
   return (request: FastifyRequest, reply: FastifyReply): void => {
     const started = performance.now();
     const review = decodeReview(request.body);
@@ -32,6 +33,8 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode,
     }
     const { answer, record, error } = answerReview(review, mode, deps.config, deps.facts, scope);
     const payload = encodeAnswer(answer);
+    const answerBytes = Buffer.byteLength(payload);
+    holdAnswer(budget, reply, answerBytes);
     const seconds = (performance.now() - started) / 1000;
     record.durationMs = Math.round(seconds * 1e6) / 1e3;
     logRecord(deps, audit, record, error);
@@ -40,7 +43,7 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode,
     // machinery this one shape does not need (~1 µs a review; bench/README.md, "Findings"). Headers set on the raw
     // response before (Connection: close while draining, see server.ts) are merged in by writeHead.
     reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': ANSWER_CONTENT_TYPE, 'content-length': Buffer.byteLength(payload) });
+    reply.raw.writeHead(200, { 'content-type': ANSWER_CONTENT_TYPE, 'content-length': answerBytes });
     reply.raw.end(payload);
   };
 }
@@ -53,8 +56,10 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, mode: ReviewMode,
  */
 export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependencies): void {
   const audit = new AuditLog(deps.logger, deps.auditDestination);
-  app.post('/mutate', reviewHandler(deps, audit, 'enforce', 'selectors'));
-  app.post('/audit', reviewHandler(deps, audit, 'audit', 'selectors'));
-  app.post('/mutate-all', reviewHandler(deps, audit, 'enforce', 'namespace'));
-  app.post('/audit-all', reviewHandler(deps, audit, 'audit', 'namespace'));
+  const budget = new InFlightBudget(deps.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES);
+  const onRequest = admitWithin(budget, () => { deps.metrics.badRequest(429); });
+  app.post('/mutate', { onRequest }, reviewHandler(deps, audit, budget, 'enforce', 'selectors'));
+  app.post('/audit', { onRequest }, reviewHandler(deps, audit, budget, 'audit', 'selectors'));
+  app.post('/mutate-all', { onRequest }, reviewHandler(deps, audit, budget, 'enforce', 'namespace'));
+  app.post('/audit-all', { onRequest }, reviewHandler(deps, audit, budget, 'audit', 'namespace'));
 }

@@ -20,4 +20,6 @@ export interface AppDependencies {
   readonly auditDestination?: LineSink;
   readonly metrics: WebhookMetrics;
   readonly readiness: () => Readiness;
+  /** Review bytes admitted at once (bodies and answers in flight); past it, 429 (default: two bodies of the limit). */
+  readonly inFlightBytes?: number;
 }

@@ -12,7 +12,7 @@ export interface ErrorBody {
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Payload Too Large',
-  415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
 /** Sends an error body with `statusCode`. */

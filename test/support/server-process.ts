@@ -38,9 +38,14 @@ export interface ServerProcess {
  * Starts `dist/cli/main.js serve` on a free port with `env`, waiting for the "serving admission reviews" log line.
  * KUBECONFIG is pointed at nothing and affinity is off unless the caller's config says otherwise.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  /** Runs the server through a wrapper (e.g. a shell that first joins a cgroup, then execs node with these args). */
+  wrap: (command: string, args: string[]) => [string, string[]] = (command, args) => [command, args],
+): Promise<ServerProcess> {
   const stdout = stdoutPipe();
-  const child = spawn(process.execPath, [MAIN, 'serve'], {
+  const [command, args] = wrap(process.execPath, [MAIN, 'serve']);
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', stdout.writeEnd, 'pipe'],
   });

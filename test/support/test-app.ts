@@ -29,6 +29,7 @@ export interface TestAppOptions {
   config?: unknown;
   facts?: ClusterFacts;
   readiness?: () => Readiness;
+  inFlightBytes?: number;
 }
 
 /** Builds the real app with a captured logger, for `app.inject()`. */
@@ -41,6 +42,7 @@ export function testApp(options: TestAppOptions = {}): { app: FastifyInstance; l
     logger: pino({ level: 'info' }, logs.stream),
     metrics,
     readiness: options.readiness ?? (() => ({ ready: true, detail: {} })),
+    ...(options.inFlightBytes === undefined ? {} : { inFlightBytes: options.inFlightBytes }),
   });
   return { app, logs, metrics };
 }
