@@ -338,9 +338,29 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       expect(failed?.stderr).not.toContain('node affinity not previewed');
     });
 
-    it('report: the running workspace is local, the RWX claim shared', async () => {
+    it('report and gauge: local, shared, longhorn (no pod), unbound, other (NFS) and unknown (PV missing)', async () => {
+      const labels = { 'app.kubernetes.io/name': 'coder-pvc' };
+      const claim = (name: string, spec: Record<string, unknown>) => ({
+        apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: NS, labels },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...spec },
+      });
+      await cluster.apply(
+        { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv-nfs-home' }, spec: {
+          capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: '', nfs: { server: '10.0.0.9', path: '/homes/x' },
+          claimRef: { namespace: NS, name: 'coder-nfs-home' } } },
+        claim('coder-nfs-home', { storageClassName: '', volumeName: 'pv-nfs-home' }),
+        claim('coder-unbound-home', { storageClassName: 'no-such-class' }),
+        claim('coder-lost-home', { storageClassName: '', volumeName: 'pv-that-was-deleted' }),
+      );
+      await cluster.poll('the PV controller to bind the NFS claim', async () => {
+        const stored = await cluster.get<KubeObject>(`/api/v1/namespaces/${NS}/persistentvolumeclaims/coder-nfs-home`);
+        return stored.status?.phase === 'Bound' ? true : undefined;
+      });
       const { code, rows } = await report();
       expect(code).toBe(0);
+      const verdict = (pvc: string) => rows.find((row) => row.pvc === pvc)?.verdict;
+      expect([verdict(ZONAL_CLAIM), verdict('coder-nfs-home'), verdict('coder-unbound-home'), verdict('coder-lost-home')])
+        .toEqual(['longhorn', 'other', 'unbound', 'unknown']);
       expect(rows.find((row) => row.pvc === CLAIM)).toMatchObject({
         namespace: NS, storageClass: 'longhorn', longhornVolume: VOLUME, replicaNodes: ['node-a'], node: 'node-a', verdict: 'local',
       });
@@ -349,6 +369,7 @@ describeE2E('co-location against kube-apiserver 1.20 + kube-controller-manager',
       expect(gauge.local).toBeGreaterThanOrEqual(1);
       expect(gauge.shared).toBe(1);
       expect(gauge.remote).toBeUndefined();
+      expect([gauge.longhorn, gauge.other, gauge.unbound, gauge.unknown]).toEqual([1, 1, 1, 1]);
     });
 
     it('the replica moves to node-b, whose hostname label is not its name: report says remote (exit 3), the next pod follows it', async () => {
