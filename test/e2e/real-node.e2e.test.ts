@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN } from '../support/server-process.js';
 import { describeE2E, freePort, startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { DOCKER_IMAGE, dockerImageTar } from './harness/docker-image.js';
 import { BUSYBOX_IMAGE, startRealNode, type RealNode } from './harness/real-node.js';
 import { Cluster, type KubeObject } from './support/cluster.js';
 import { localWebhookConfiguration, waitForWebhook } from './support/webhook-configuration.js';
@@ -384,6 +385,105 @@ describeE2E('a real node runs the mutated workspace (kube-scheduler, kubelet, co
       // The old volume's data is untouched (kept until the operator deletes it).
       expect(existsSync(join(legacy, '.report'))).toBe(false);
       await cluster.kubectl(['delete', 'pod', '-n', NS, 'migrated-workspace', '--grace-period=1', '--wait=false']);
+    });
+  });
+
+  describe('Docker inside a privileged workspace', () => {
+    /**
+     * What a Docker-in-workspace user does, recorded into a hostPath report directory: start dockerd with its
+     * defaults, note the storage driver it chose, build an image with a RUN step (a container inside the workspace)
+     * and run it, then measure what the engine's storage took. Debian's docker.io 20.10; the classic builder.
+     */
+    const DOCKER_SCRIPT = [
+      'set -u',
+      'R=/report',
+      'mkdir -p /var/lib/docker',
+      "grep ' /var/lib/docker ' /proc/mounts > $R/mount",
+      // Forced to overlay2 (data under /var/lib/docker too): stopped after 20 s if it starts (exit 124).
+      'timeout 20 dockerd --storage-driver overlay2 --data-root /var/lib/docker/forced --exec-root /run/forced -H unix:///run/forced.sock -p /run/forced.pid > $R/forced.log 2>&1; echo $? > $R/forced',
+      'rm -rf /var/lib/docker/forced',
+      'dockerd > $R/dockerd.log 2>&1 &',
+      'i=0; until docker version > /dev/null 2>&1 || [ $i -ge 90 ]; do i=$((i+1)); sleep 1; done',
+      "docker info --format '{{.Driver}}' > $R/driver 2> $R/info.err",
+      'mkdir -p /tmp/ctx && cp /bin/busybox /tmp/ctx/busybox',
+      // A 16 MiB layer, then a small one on top: overlay2 stores the small one alone, vfs copies the 16 MiB below it.
+      `printf '%s\\n' 'FROM scratch' 'COPY busybox /bin/busybox' 'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir /out && /bin/busybox dd if=/dev/zero of=/out/blob bs=1M count=16"]' 'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox echo built > /out/proof"]' > /tmp/ctx/Dockerfile`,
+      'DOCKER_BUILDKIT=0 docker build --network none -t proof /tmp/ctx > $R/build.log 2>&1; echo $? > $R/build',
+      'docker run --rm --network none proof /bin/busybox cat /out/proof > $R/run 2> $R/run.err',
+      'du -sk /var/lib/docker | cut -f1 > $R/kib',
+      'touch $R/done',
+      'exec sleep 2147483647',
+    ].join('\n');
+    const reports = new Map<string, string>();
+
+    function dockerPod(name: string, annotated: boolean): KubeObject {
+      const report = join(node!.volumesDir, name);
+      reports.set(name, report);
+      return {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: {
+          name, namespace: NS, labels: { 'app.kubernetes.io/name': 'coder-workspace' },
+          annotations: annotated ? { 'workspace-storage.dev/container-storage': 'docker' } : {},
+        },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{
+            name: 'dev', image: DOCKER_IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', DOCKER_SCRIPT],
+            securityContext: { privileged: true },
+            resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+            volumeMounts: [{ name: 'report', mountPath: '/report' }],
+          }],
+          volumes: [{ name: 'report', hostPath: { path: report, type: 'DirectoryOrCreate' } }],
+        },
+      };
+    }
+    const read = (pod: string, file: string): Promise<string> => readFile(join(reports.get(pod)!, file), 'utf8').then((text) => text.trim());
+
+    beforeAll(async () => {
+      await node!.importImage(await dockerImageTar(), DOCKER_IMAGE.replace(/:latest$/, ''));
+      await cluster.create(dockerPod('docker-overlay', true));
+      await cluster.create(dockerPod('docker-plain', false));
+      for (const pod of ['docker-overlay', 'docker-plain']) {
+        try {
+          await cluster.poll(`${pod} to report`, async () => (existsSync(join(reports.get(pod)!, 'done')) ? true : undefined), 240_000, 1_000);
+        } catch (error) {
+          const state = await cluster.kubectlResult(['get', 'pods,events', '-n', NS, '-o', 'wide']);
+          const log = await readFile(join(reports.get(pod)!, 'dockerd.log'), 'utf8').catch(() => '(no dockerd log)');
+          throw new Error(`${(error as Error).message}\n${state.stdout}${state.stderr}\n${log.slice(-4000)}`);
+        }
+      }
+    }, 600_000);
+
+    afterAll(async () => {
+      await cluster.kubectl(['delete', 'pod', '-n', NS, 'docker-overlay', 'docker-plain', '--grace-period=1', '--wait=false']).catch(() => undefined);
+    });
+
+    it('annotated container-storage: docker, dockerd chooses overlay2 on the node-disk emptyDir, builds and runs an image', async () => {
+      const mount = (await read('docker-overlay', 'mount')).split(' ');
+      expect(mount[1]).toBe('/var/lib/docker');
+      expect(mount[2]).toMatch(/^(ext4|xfs|btrfs)$/);
+      expect(await read('docker-overlay', 'driver')).toBe('overlay2');
+      expect(await read('docker-overlay', 'build')).toBe('0');
+      expect(await read('docker-overlay', 'run')).toBe('built');
+      // Forced to overlay2 it starts and serves until stopped.
+      expect(await read('docker-overlay', 'forced')).toBe('124');
+    });
+
+    it('without the annotation, dockerd fails to mount overlay and silently falls back to vfs, which stores every layer in full', async () => {
+      expect(await read('docker-plain', 'mount')).toBe('');
+      expect(await read('docker-plain', 'dockerd.log')).toMatch(/level=error msg="failed to mount overlay: invalid argument" storage-driver=overlay2/);
+      expect(await read('docker-plain', 'driver')).toBe('vfs');
+      // The build still succeeds, at the cost of a full copy of the 16 MiB layer under the last one.
+      expect(await read('docker-plain', 'build')).toBe('0');
+      expect(await read('docker-plain', 'run')).toBe('built');
+      const overlayKiB = Number(await read('docker-overlay', 'kib'));
+      const plainKiB = Number(await read('docker-plain', 'kib'));
+      expect(plainKiB - overlayKiB).toBeGreaterThanOrEqual(16 * 1024);
+      // Forced to overlay2 it refuses to start.
+      expect(await read('docker-plain', 'forced')).not.toBe('124');
+      expect(await read('docker-plain', 'forced')).not.toBe('0');
+      expect(await read('docker-plain', 'forced.log')).toMatch(/failed to start daemon: error initializing graphdriver: driver not supported/);
+      process.stdout.write(`Docker storage after the same build: overlay2 ${overlayKiB} KiB, vfs ${plainKiB} KiB; forced overlay2 on overlayfs: ${(await read('docker-plain', 'forced.log')).split('\n').slice(-2).join(' | ')}\n`);
     });
   });
 

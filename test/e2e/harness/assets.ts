@@ -18,10 +18,16 @@ export const PROVISIONED_KUBE_VERSION = '1.20.2';
  * Keep in sync with the script.
  */
 export function provisionedAssetsDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cacheRoot =
-    nonEmpty(env.WSW_CACHE_DIR) ??
+  return join(cacheRoot(env), `kube-${PROVISIONED_KUBE_VERSION}`, 'bin');
+}
+
+/**
+ * Where the suite keeps what it builds once (cluster binaries, node images):
+ * `${WSW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/workspace-storage-webhook}`.
+ */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return nonEmpty(env.WSW_CACHE_DIR) ??
     join(nonEmpty(env.XDG_CACHE_HOME) ?? join(nonEmpty(env.HOME) ?? homedir(), '.cache'), 'workspace-storage-webhook');
-  return join(cacheRoot, `kube-${PROVISIONED_KUBE_VERSION}`, 'bin');
 }
 
 /** True when `dir` holds all of {@link CONTROL_PLANE_BINARIES}, executable. */

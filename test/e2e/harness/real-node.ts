@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { findControlPlaneAssets } from './assets.js';
 import type { ControlPlane } from './control-plane.js';
 import { ManagedProcess } from './managed-process.js';
+import { packImage } from './oci-image.js';
 import { installMissingPackages } from './debian-packages.js';
 import { waitUntil } from './wait-until.js';
 
@@ -60,6 +61,8 @@ export interface RealNode {
   readonly dir: string;
   /** A directory on the node's own disk for local PVs (kept until {@link stop}). */
   readonly volumesDir: string;
+  /** Imports an OCI layout tar into the node's containerd as `baseName:latest` (pods use imagePullPolicy Never). */
+  importImage(tar: string, baseName: string): Promise<void>;
   /** Stops the kubelet and containerd and cleans up what they left. Safe to call twice. */
   stop(): Promise<void>;
   /** What the node left on the machine after {@link stop}: empty when it left it as it found it. */
@@ -73,26 +76,23 @@ export async function provisionNodePackages(): Promise<void> {
 
 /** Builds the busybox image as an OCI layout tar with umoci (a second or so): no registry is reachable. */
 async function buildBusyboxImage(dir: string): Promise<string> {
-  const layout = join(dir, 'layout');
-  const bundle = join(dir, 'bundle');
-  await run('umoci', ['init', '--layout', layout]);
-  await run('umoci', ['new', '--image', `${layout}:latest`]);
-  await run('umoci', ['unpack', '--image', `${layout}:latest`, bundle]);
-  const root = join(bundle, 'rootfs');
-  for (const sub of ['bin', 'tmp', 'etc']) await mkdir(join(root, sub), { recursive: true });
-  await chmod(join(root, 'tmp'), 0o1777);
-  await copyFile('/usr/bin/busybox', join(root, 'bin', 'busybox'));
-  await chmod(join(root, 'bin', 'busybox'), 0o755);
-  const { stdout } = await run('/usr/bin/busybox', ['--list']);
-  for (const applet of stdout.split('\n').filter((name) => name !== '' && name !== 'busybox')) {
-    await symlink('busybox', join(root, 'bin', applet));
-  }
-  await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\ncoder:x:1000:1000:coder:/home/coder:/bin/sh\n');
-  await writeFile(join(root, 'etc', 'group'), 'root:x:0:\ncoder:x:1000:\n');
-  await run('umoci', ['repack', '--image', `${layout}:latest`, bundle]);
-  await run('umoci', ['config', '--image', `${layout}:latest`, '--config.env', 'PATH=/bin', '--config.cmd', '/bin/sleep', '--config.cmd', '2147483647']);
   const tar = join(dir, 'busybox.tar');
-  await run('tar', ['-C', layout, '-cf', tar, '.']);
+  await packImage(dir, tar, {
+    path: '/bin',
+    cmd: ['/bin/sleep', '2147483647'],
+    fill: async (root) => {
+      for (const sub of ['bin', 'tmp', 'etc']) await mkdir(join(root, sub), { recursive: true });
+      await chmod(join(root, 'tmp'), 0o1777);
+      await copyFile('/usr/bin/busybox', join(root, 'bin', 'busybox'));
+      await chmod(join(root, 'bin', 'busybox'), 0o755);
+      const { stdout } = await run('/usr/bin/busybox', ['--list']);
+      for (const applet of stdout.split('\n').filter((name) => name !== '' && name !== 'busybox')) {
+        await symlink('busybox', join(root, 'bin', applet));
+      }
+      await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\ncoder:x:1000:1000:coder:/home/coder:/bin/sh\n');
+      await writeFile(join(root, 'etc', 'group'), 'root:x:0:\ncoder:x:1000:\n');
+    },
+  });
   return tar;
 }
 
@@ -159,7 +159,7 @@ export async function startRealNode(cp: ControlPlane, options: { name: string; p
   const containerd = new ManagedProcess({
     name: 'containerd', command: '/usr/bin/containerd', args: ['--config', file('containerd', 'config.toml')], logPath: file('containerd.log'),
   });
-  const ctr = (args: string[]) => run('ctr', ['--address', socket, '-n', 'k8s.io', ...args], { timeout: 120_000 });
+  const ctr = (args: string[]) => run('ctr', ['--address', socket, '-n', 'k8s.io', ...args], { timeout: 300_000 });
   const kubeletDir = file('kubelet');
   await writeFile(file('kubelet.yaml'), JSON.stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -233,7 +233,7 @@ export async function startRealNode(cp: ControlPlane, options: { name: string; p
     await run('ip', ['link', 'set', NODE_LINK, 'up']);
     containerd.start();
     await waitUntil('containerd', async () => existsSync(socket) && (await ctr(['version'])).stdout.includes('Server'), [containerd], 30_000);
-    await ctr(['images', 'import', '--base-name', 'localhost/busybox', await buildBusyboxImage(file('image'))]);
+    await ctr(['images', 'import', '--base-name', BUSYBOX_IMAGE.replace(/:latest$/, ''), await buildBusyboxImage(file('image'))]);
     kubelet.start();
     await waitUntil(`Node ${options.name} Ready`, async () => {
       const response = await cp.request('GET', `/api/v1/nodes/${options.name}`);
@@ -257,5 +257,8 @@ export async function startRealNode(cp: ControlPlane, options: { name: string; p
     if (shims !== '') found.push(`containerd shims ${shims.replace(/\n/g, ',')}`);
     return found;
   };
-  return { name: options.name, dir, volumesDir: file('volumes'), stop, leftovers };
+  const importImage = async (tar: string, baseName: string): Promise<void> => {
+    await ctr(['images', 'import', '--base-name', baseName, tar]);
+  };
+  return { name: options.name, dir, volumesDir: file('volumes'), importImage, stop, leftovers };
 }
