@@ -64,7 +64,11 @@ export async function startServer(settings: ServerSettings, logger: Logger, audi
   };
 
   const app = buildApp(
-    { config, facts: cluster.facts, logger, metrics, readiness, ...(auditDestination ? { auditDestination } : {}) },
+    {
+      config, facts: cluster.facts, logger, metrics, readiness,
+      ...(auditDestination ? { auditDestination } : {}),
+      ...(settings.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: settings.memoryLimitBytes }),
+    },
     transportOptions(settings, certificates),
   );
   await app.listen({ port: settings.port, host: settings.host });

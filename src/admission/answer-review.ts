@@ -4,6 +4,7 @@ import { decide } from '../core/decide.js';
 import type { WorkspaceScope } from '../core/skip-reason.js';
 import { distinctMutationTypes, type Decision, type MutationType } from '../core/decision-types.js';
 import { auditAnnotations } from './audit-annotations.js';
+import { base64Patch } from './patch-base64.js';
 import type { AdmissionResponse, AdmissionReviewAnswer, DecodedReview, ReviewMode } from './review-types.js';
 import { warningText, warningTexts } from './warning-text.js';
 
@@ -92,7 +93,7 @@ function fromDecision(review: DecodedReview, mode: ReviewMode, decision: Decisio
     : [...decision.mutations.map((m) => describeChange(m.type, m.detail)), ...decision.warnings];
   if (enforce && changes) {
     response.patchType = 'JSONPatch';
-    response.patch = Buffer.from(JSON.stringify(decision.operations)).toString('base64');
+    response.patch = base64Patch(decision.operations);
   }
   if (messages.length > 0) response.warnings = warningTexts(messages);
   if (decision.outcome !== 'skipped') response.auditAnnotations = auditAnnotations(decision, mode, outcome);

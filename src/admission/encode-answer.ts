@@ -1,7 +1,8 @@
+import type { Base64Pieces } from './patch-base64.js';
 import type { AdmissionReviewAnswer } from './review-types.js';
 
 /**
- * The answer as JSON, byte for byte what `JSON.stringify(answer)` gives (test/admission/encode-answer.test.ts
+ * The answer as JSON (as pieces of bytes when the patch is in pieces), byte for byte what `JSON.stringify(answer)` gives (test/admission/encode-answer.test.ts
  * compares them), written for this one shape: the keys and constants are literal text, the strings that come from
  * the request (uid), and the warnings and audit annotations (which quote container names and paths), go through
  * JSON.stringify. The patch is not scanned for characters to escape: it is base64, whose alphabet needs none.
@@ -10,12 +11,16 @@ import type { AdmissionReviewAnswer } from './review-types.js';
  *
  * `apiVersion` is written as it is: decodeReview admits only `admission.k8s.io/v1` and `admission.k8s.io/v1beta1`.
  */
-export function encodeAnswer(answer: AdmissionReviewAnswer): string {
+export function encodeAnswer(answer: AdmissionReviewAnswer): string | readonly Buffer[] {
   const { response } = answer;
   let json = `{"apiVersion":"${answer.apiVersion}","kind":"AdmissionReview","response":{"uid":${JSON.stringify(response.uid)},"allowed":true`;
   if (response.patchType !== undefined) json += `,"patchType":"${response.patchType}"`;
-  if (response.patch !== undefined) json += `,"patch":"${response.patch}"`;
-  if (response.warnings !== undefined) json += `,"warnings":${JSON.stringify(response.warnings)}`;
-  if (response.auditAnnotations !== undefined) json += `,"auditAnnotations":${JSON.stringify(response.auditAnnotations)}`;
-  return `${json}}}`;
+  let pieces: Base64Pieces | undefined;
+  if (typeof response.patch === 'string') json += `,"patch":"${response.patch}"`;
+  else if (response.patch !== undefined) pieces = response.patch;
+  let tail = '';
+  if (response.warnings !== undefined) tail += `,"warnings":${JSON.stringify(response.warnings)}`;
+  if (response.auditAnnotations !== undefined) tail += `,"auditAnnotations":${JSON.stringify(response.auditAnnotations)}`;
+  if (pieces === undefined) return `${json}${tail}}}`;
+  return [Buffer.from(`${json},"patch":"`), ...pieces.pieces, Buffer.from(`"${tail}}}`)];
 }

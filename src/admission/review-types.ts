@@ -1,4 +1,5 @@
 import type { AdmissionInput } from '../core/admission-input.js';
+import type { Base64Pieces } from './patch-base64.js';
 
 /** The AdmissionReview versions the API server may send; the answer uses the same one. */
 export type ReviewApiVersion = 'admission.k8s.io/v1' | 'admission.k8s.io/v1beta1';
@@ -23,7 +24,8 @@ export interface AdmissionResponse {
   uid: string;
   allowed: true;
   patchType?: 'JSONPatch';
-  patch?: string;
+  /** The JSON patch, base64; a very large one in pieces (see patch-base64.ts). */
+  patch?: string | Base64Pieces;
   warnings?: string[];
   auditAnnotations?: Record<string, string>;
 }

@@ -15,6 +15,11 @@ export interface ServerSettings {
   readonly headersTimeoutMs: number;
   /** Time a client has to send a whole request, body included; the API server's own webhook timeout is at most 30 s. */
   readonly requestTimeoutMs: number;
+  /**
+   * The container's memory limit in bytes (`MEMORY_LIMIT_BYTES`, set by the Deployment from `limits.memory` with
+   * the downward API); undefined when not set: large reviews are then held by the byte budget alone.
+   */
+  readonly memoryLimitBytes: number | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -53,5 +58,7 @@ export function serverSettings(env: NodeJS.ProcessEnv = process.env): ServerSett
     certReloadIntervalMs: number(env, 'CERT_RELOAD_INTERVAL_SECONDS', 2, 0.1, 3600) * 1000,
     headersTimeoutMs,
     requestTimeoutMs,
+    memoryLimitBytes: env.MEMORY_LIMIT_BYTES === undefined || env.MEMORY_LIMIT_BYTES === ''
+      ? undefined : number(env, 'MEMORY_LIMIT_BYTES', 0, 64 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
   });
 }

@@ -7,7 +7,7 @@ import type { WorkspaceScope } from '../core/skip-reason.js';
 import { AuditLog } from '../logging/audit-log.js';
 import type { AppDependencies } from './app-dependencies.js';
 import { sendError } from './error-reply.js';
-import { admitWithin, DEFAULT_IN_FLIGHT_BYTES, holdAnswer, InFlightBudget } from './in-flight-budget.js';
+import { admitWithin, DEFAULT_IN_FLIGHT_BYTES, holdAnswer, InFlightBudget, memoryGate } from './in-flight-budget.js';
 
 const ANSWER_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -33,7 +33,7 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, budget: InFlightB
     }
     const { answer, record, error } = answerReview(review, mode, deps.config, deps.facts, scope);
     const payload = encodeAnswer(answer);
-    const answerBytes = Buffer.byteLength(payload);
+    const answerBytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.reduce((sum, piece) => sum + piece.length, 0);
     holdAnswer(budget, reply, answerBytes);
     const seconds = (performance.now() - started) / 1000;
     record.durationMs = Math.round(seconds * 1e6) / 1e3;
@@ -44,7 +44,13 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, budget: InFlightB
     // response before (Connection: close while draining, see server.ts) are merged in by writeHead.
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': ANSWER_CONTENT_TYPE, 'content-length': answerBytes });
-    reply.raw.end(payload);
+    if (typeof payload === 'string') {
+      reply.raw.end(payload);
+      return;
+    }
+    // A patch in pieces: written piece by piece (Node queues them), never joined into one string or buffer.
+    for (const piece of payload) reply.raw.write(piece);
+    reply.raw.end();
   };
 }
 
@@ -56,7 +62,8 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, budget: InFlightB
  */
 export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependencies): void {
   const audit = new AuditLog(deps.logger, deps.auditDestination);
-  const budget = new InFlightBudget(deps.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES);
+  const memory = deps.memoryLimitBytes === undefined ? undefined : memoryGate(deps.memoryLimitBytes);
+  const budget = new InFlightBudget(deps.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES, memory);
   const onRequest = admitWithin(budget, () => { deps.metrics.badRequest(429); });
   app.post('/mutate', { onRequest }, reviewHandler(deps, audit, budget, 'enforce', 'selectors'));
   app.post('/audit', { onRequest }, reviewHandler(deps, audit, budget, 'audit', 'selectors'));

@@ -22,4 +22,6 @@ export interface AppDependencies {
   readonly readiness: () => Readiness;
   /** Review bytes admitted at once (bodies and answers in flight); past it, 429 (default: two bodies of the limit). */
   readonly inFlightBytes?: number;
+  /** The container's memory limit in bytes, when known: large reviews are shed before they would pass it. */
+  readonly memoryLimitBytes?: number;
 }

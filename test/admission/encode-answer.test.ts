@@ -30,6 +30,11 @@ const answers: [string, () => AdmissionReviewAnswer][] = [
   ['a skipped pod (uid and allowed only)', () => answerFor(fixture('pods/not-a-workspace.json'))],
   ['admission.k8s.io/v1beta1', () => answerFor(fixture('pvcs/coder-home-longhorn.json'), 'enforce', 'admission.k8s.io/v1beta1')],
   ['an internal error (allowed unchanged, one warning)', () => answerFor(fixture('pods/coder-kubernetes-template.json'), 'enforce', undefined, brokenFacts)],
+  ['a pod of 3,000 containers (the patch in pieces)', () => {
+    const pod = fixture<{ spec: { containers: unknown[] } }>('pods/coder-kubernetes-template.json');
+    pod.spec.containers = Array.from({ length: 3_000 }, (_, index) => ({ name: `c${index}`, image: 'busybox', volumeMounts: [{ name: 'home', mountPath: '/home/coder' }] }));
+    return answerFor(pod);
+  }],
   ['strings that need escaping', () => {
     const answer = answerFor(fixture('pods/coder-kubernetes-template.json'));
     answer.response.uid = 'quote " backslash \\ newline \n tab \t unicode é 😀 control \u0001 lone \ud800';
@@ -42,7 +47,8 @@ const answers: [string, () => AdmissionReviewAnswer][] = [
 describe('encodeAnswer', () => {
   it.each(answers)('%s: the same bytes as JSON.stringify', (_name, make) => {
     const answer = make();
-    expect(encodeAnswer(answer)).toBe(JSON.stringify(answer));
+    const encoded = encodeAnswer(answer);
+    expect(typeof encoded === 'string' ? encoded : Buffer.concat(encoded).toString('utf8')).toBe(JSON.stringify(answer));
   });
 
   it('the template pod answer really carries a patch, warnings and annotations (the table covers every key)', () => {

@@ -20,3 +20,14 @@ describe('slow-client timeouts from the environment', () => {
     expect(() => serverSettings({ HEADERS_TIMEOUT_SECONDS: '20', REQUEST_TIMEOUT_SECONDS: '10' })).toThrow(/HEADERS_TIMEOUT_SECONDS.*REQUEST_TIMEOUT_SECONDS/);
   });
 });
+
+describe('the memory limit from the environment', () => {
+  it('is unset by default and read in bytes from MEMORY_LIMIT_BYTES (the downward API gives limits.memory in bytes)', () => {
+    expect(serverSettings({}).memoryLimitBytes).toBeUndefined();
+    expect(serverSettings({ MEMORY_LIMIT_BYTES: '268435456' }).memoryLimitBytes).toBe(268_435_456);
+  });
+
+  it.each(['256Mi', '1000', '-1'])('MEMORY_LIMIT_BYTES=%s stops start-up with a message naming the variable', (value) => {
+    expect(() => serverSettings({ MEMORY_LIMIT_BYTES: value })).toThrow(new RegExp(`^environment variable MEMORY_LIMIT_BYTES: "${value}"`));
+  });
+});

@@ -30,6 +30,7 @@ export interface TestAppOptions {
   facts?: ClusterFacts;
   readiness?: () => Readiness;
   inFlightBytes?: number;
+  memoryLimitBytes?: number;
 }
 
 /** Builds the real app with a captured logger, for `app.inject()`. */
@@ -43,6 +44,7 @@ export function testApp(options: TestAppOptions = {}): { app: FastifyInstance; l
     metrics,
     readiness: options.readiness ?? (() => ({ ready: true, detail: {} })),
     ...(options.inFlightBytes === undefined ? {} : { inFlightBytes: options.inFlightBytes }),
+    ...(options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: options.memoryLimitBytes }),
   });
   return { app, logs, metrics };
 }
