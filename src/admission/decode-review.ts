@@ -1,4 +1,5 @@
 import type { DecodedReview } from './review-types.js';
+import { isRecord } from '../kube/json-value.js';
 
 /** Why a body is not an AdmissionReview the webhook can answer; the HTTP layer sends it as a 400. */
 export interface ReviewProblem {
@@ -10,9 +11,6 @@ export interface ReviewProblem {
 /** Longest uid accepted: the API server sends a UUID (36 characters); anything huge is not from it. */
 const MAX_UID_LENGTH = 256;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;

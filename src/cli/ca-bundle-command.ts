@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isDnsLabel, isDnsSubdomain } from '../core/rfc1123-names.js';
+import { isDnsLabel, isDnsSubdomain } from '../kube/rfc1123-names.js';
 import { CertificateFileError } from '../tls/certificate-file-error.js';
 import { parseCertificate } from '../tls/certificate-pair.js';
 import { clusterApiContext } from './cluster-api-context.js';

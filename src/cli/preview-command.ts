@@ -8,7 +8,7 @@ import { startClusterFacts } from '../cluster/facts/start-cluster-facts.js';
 import type { Config } from '../config/config-types.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
-import { isRecord } from '../core/pod-shape.js';
+import { isRecord } from '../kube/json-value.js';
 import { previewObject, UnsupportedKindError, type PreviewResult } from '../preview/preview-objects.js';
 
 /** Streams the command uses; process.stdin/stdout/stderr in production. */

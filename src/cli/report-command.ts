@@ -4,8 +4,8 @@ import { loadClusterAccess } from '../cluster/credentials/cluster-access.js';
 import { HttpsApiTransport } from '../cluster/list-watch/https-api-transport.js';
 import { volumeFact } from '../cluster/facts/object-facts.js';
 import { loadConfig } from '../config/load-config.js';
-import { matchesAnySelector } from '../core/label-selector.js';
-import { isRecord } from '../core/pod-shape.js';
+import { matchesAnySelector } from '../kube/label-selector.js';
+import { asObject, asString } from '../kube/json-value.js';
 import { workspaceLocality, type ReplicaPlacement, type WorkspaceVolumeRow } from '../core/workspace-locality.js';
 import type { PreviewIo } from './preview-command.js';
 
@@ -31,17 +31,15 @@ Exit status: 0, or 3 when any workspace is remote (for cron jobs and scripts), 2
 
 type Json = Record<string, unknown>;
 
-const record = (value: unknown): Json => (isRecord(value) ? value : {});
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /** Every item of a list, page by page (limit/continue), as the API server serves large lists. */
 async function listAll(transport: HttpsApiTransport, path: string, signal: AbortSignal): Promise<Json[]> {
   const items: Json[] = [];
   let next = '';
   do {
-    const page = record(await transport.getJson(`${path}?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`, signal));
-    for (const item of Array.isArray(page.items) ? page.items : []) items.push(record(item));
-    next = text(record(page.metadata).continue);
+    const page = asObject(await transport.getJson(`${path}?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`, signal));
+    for (const item of Array.isArray(page.items) ? page.items : []) items.push(asObject(item));
+    next = asString(asObject(page.metadata).continue);
   } while (next !== '');
   return items;
 }
@@ -69,53 +67,53 @@ export async function reportRows(
   }
 
   const allNamespaces = new Set(namespaces
-    .filter((namespace) => record(record(namespace.metadata).labels)['workspace-storage.dev/workspaces'] === 'all')
-    .map((namespace) => text(record(namespace.metadata).name)));
-  const provisioners = new Map(classes.map((storageClass) => [text(record(storageClass.metadata).name), text(storageClass.provisioner)]));
-  const pvs = new Map(volumes.map((pv) => [text(record(pv.metadata).name), pv]));
+    .filter((namespace) => asObject(asObject(namespace.metadata).labels)['workspace-storage.dev/workspaces'] === 'all')
+    .map((namespace) => asString(asObject(namespace.metadata).name)));
+  const provisioners = new Map(classes.map((storageClass) => [asString(asObject(storageClass.metadata).name), asString(storageClass.provisioner)]));
+  const pvs = new Map(volumes.map((pv) => [asString(asObject(pv.metadata).name), pv]));
   const replicasByVolume = new Map<string, ReplicaPlacement[]>();
   for (const replica of replicas ?? []) {
-    const spec = record(replica.spec);
-    const list = replicasByVolume.get(text(spec.volumeName)) ?? [];
-    list.push({ node: text(spec.nodeID), failed: text(spec.failedAt) !== '' });
-    replicasByVolume.set(text(spec.volumeName), list);
+    const spec = asObject(replica.spec);
+    const list = replicasByVolume.get(asString(spec.volumeName)) ?? [];
+    list.push({ node: asString(spec.nodeID), failed: asString(spec.failedAt) !== '' });
+    replicasByVolume.set(asString(spec.volumeName), list);
   }
   const podsByClaim = new Map<string, { name: string; node: string }[]>();
   for (const pod of pods) {
-    const phase = text(record(pod.status).phase);
+    const phase = asString(asObject(pod.status).phase);
     if (phase === 'Succeeded' || phase === 'Failed') continue;
-    const metadata = record(pod.metadata);
-    const spec = record(pod.spec);
+    const metadata = asObject(pod.metadata);
+    const spec = asObject(pod.spec);
     for (const volume of Array.isArray(spec.volumes) ? spec.volumes : []) {
-      const claimName = text(record(record(volume).persistentVolumeClaim).claimName);
+      const claimName = asString(asObject(asObject(volume).persistentVolumeClaim).claimName);
       if (claimName === '') continue;
-      const key = `${text(metadata.namespace)}/${claimName}`;
+      const key = `${asString(metadata.namespace)}/${claimName}`;
       const list = podsByClaim.get(key) ?? [];
-      list.push({ name: text(metadata.name), node: text(spec.nodeName) });
+      list.push({ name: asString(metadata.name), node: asString(spec.nodeName) });
       podsByClaim.set(key, list);
     }
   }
 
   const rows: WorkspaceVolumeRow[] = [];
   for (const claim of claims) {
-    const metadata = record(claim.metadata);
-    const namespace = text(metadata.namespace);
-    if (!allNamespaces.has(namespace) && !matchesAnySelector(config.workspaceSelectors, record(metadata.labels))) continue;
-    const spec = record(claim.spec);
-    const annotations = record(metadata.annotations);
-    const storageClass = text(annotations['volume.beta.kubernetes.io/storage-class']) || text(spec.storageClassName);
-    const volumeName = text(spec.volumeName);
+    const metadata = asObject(claim.metadata);
+    const namespace = asString(metadata.namespace);
+    if (!allNamespaces.has(namespace) && !matchesAnySelector(config.workspaceSelectors, asObject(metadata.labels))) continue;
+    const spec = asObject(claim.spec);
+    const annotations = asObject(metadata.annotations);
+    const storageClass = asString(annotations['volume.beta.kubernetes.io/storage-class']) || asString(spec.storageClassName);
+    const volumeName = asString(spec.volumeName);
     const pv = pvs.get(volumeName);
     const volume = pv === undefined ? undefined : volumeFact(pv);
     rows.push(workspaceLocality({
       namespace,
-      claim: text(metadata.name),
+      claim: asString(metadata.name),
       storageClass,
       provisioner: provisioners.get(storageClass) ?? '',
       volumeName,
       ...(volume ? { volume } : {}),
       ...(replicas === undefined || volume === undefined ? {} : { replicas: replicasByVolume.get(volume.volumeHandle) ?? [] }),
-      pods: podsByClaim.get(`${namespace}/${text(metadata.name)}`) ?? [],
+      pods: podsByClaim.get(`${namespace}/${asString(metadata.name)}`) ?? [],
     }));
   }
   return rows.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pvc.localeCompare(b.pvc));

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describeRef, ensureTlsSecret, type SecretRef, type SecretStore } from '../tls/tls-secret.js';
 import type { ClusterApiContext } from './cluster-api-context.js';
 import { messageWithCause } from './message-with-cause.js';
-import { isDnsLabel } from '../core/rfc1123-names.js';
+import { isDnsLabel } from '../kube/rfc1123-names.js';
 
 /** Where the kubelet puts the pod's namespace, next to the service account token. */
 export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';

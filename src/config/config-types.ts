@@ -1,4 +1,4 @@
-import type { LabelSelector } from '../core/kube-types.js';
+import type { LabelSelector } from '../kube/kube-types.js';
 
 /** One tmpfs directory: the name under each project path and its emptyDir size limit. */
 export interface TmpfsDir {

@@ -1,8 +1,9 @@
-import type { LabelSelector, LabelSelectorRequirement } from '../core/kube-types.js';
-import { isCleanAbsolutePath } from '../core/mount-path.js';
-import { parseQuantity } from '../core/quantity.js';
-import { isDnsLabel, isDnsSubdomain } from '../core/rfc1123-names.js';
+import type { LabelSelector, LabelSelectorRequirement } from '../kube/kube-types.js';
+import { isCleanAbsolutePath } from '../kube/mount-path.js';
+import { parseQuantity } from '../kube/quantity.js';
+import { isDnsLabel, isDnsSubdomain } from '../kube/rfc1123-names.js';
 import type { Config, TmpfsDir } from './config-types.js';
+import { isRecord } from '../kube/json-value.js';
 
 /** A configuration problem, naming the key (`tmpfs.dirs.node_modules`) and what is wrong with its value. */
 export class ConfigError extends Error {
@@ -40,7 +41,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 function isObject(value: unknown): value is Doc {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isRecord(value);
 }
 
 /** Rejects keys the schema does not know: a typo (`tmpfs.dir`) must not silently fall back to a default. */

@@ -1,5 +1,5 @@
 import type { ClusterFacts } from './cluster-facts.js';
-import type { Pod } from './kube-types.js';
+import type { Pod } from '../kube/kube-types.js';
 
 /** CSI drivers of Longhorn volumes; `io.rancher.longhorn` is the deprecated name older PVs still carry. */
 export const LONGHORN_DRIVERS: ReadonlySet<string> = new Set(['driver.longhorn.io', 'io.rancher.longhorn']);

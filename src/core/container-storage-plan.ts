@@ -2,11 +2,11 @@ import type { Config } from '../config/config-types.js';
 import type { Mutation, PlanResult } from './decision-types.js';
 import { EMPTY_PLAN } from './decision-types.js';
 import { addEmptyDirMount, hasMountAt } from './empty-dir-mounts.js';
-import type { Container, EnvVar, Pod } from './kube-types.js';
-import { isCleanAbsolutePath, joinPath, normalizeMountPath } from './mount-path.js';
+import type { Container, EnvVar, Pod } from '../kube/kube-types.js';
+import { isCleanAbsolutePath, joinPath, normalizeMountPath } from '../kube/mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
-import { isRecord } from './pod-shape.js';
-import { formatBytes, parseQuantity } from './quantity.js';
+import { isRecord } from '../kube/json-value.js';
+import { formatBytes, parseQuantity } from '../kube/quantity.js';
 
 /** Pod annotation opting a workspace into disk-backed storage for container engines. */
 export const CONTAINER_STORAGE_ANNOTATION = 'workspace-storage.dev/container-storage';

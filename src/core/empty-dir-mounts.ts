@@ -1,5 +1,5 @@
-import type { Container, Volume } from './kube-types.js';
-import { normalizeMountPath } from './mount-path.js';
+import type { Container, Volume } from '../kube/kube-types.js';
+import { normalizeMountPath } from '../kube/mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
 import { volumeNameForPath, type VolumePrefix } from './volume-name.js';
 

@@ -1,5 +1,5 @@
-import type { Container } from './kube-types.js';
-import { formatBytes, parseQuantity } from './quantity.js';
+import type { Container } from '../kube/kube-types.js';
+import { formatBytes, parseQuantity } from '../kube/quantity.js';
 
 /**
  * Why `container` cannot hold `tmpfsBytes` of memory-backed emptyDirs, or undefined when it can: no memory limit, or a

@@ -1,7 +1,7 @@
 import type { AffinityMode } from '../config/config-types.js';
 import type { PatchOperation } from './json-patch.js';
-import type { NodeSelectorRequirement, NodeSelectorTerm, Pod } from './kube-types.js';
-import { isRecord } from './pod-shape.js';
+import type { NodeSelectorRequirement, NodeSelectorTerm, Pod } from '../kube/kube-types.js';
+import { isRecord } from '../kube/json-value.js';
 
 /**
  * The node field the pin selects on. Longhorn's `replica.spec.nodeID` is the Node's name, which need not equal its

@@ -1,5 +1,5 @@
-import type { PersistentVolumeClaim } from './kube-types.js';
-import { isRecord } from './pod-shape.js';
+import type { PersistentVolumeClaim } from '../kube/kube-types.js';
+import { isRecord } from '../kube/json-value.js';
 
 /** The access modes a node-local provisioner serves ("NodePath only supports ReadWriteOnce and ReadWriteOncePod"). */
 const NODE_LOCAL_ACCESS_MODES: ReadonlySet<string> = new Set(['ReadWriteOnce', 'ReadWriteOncePod']);

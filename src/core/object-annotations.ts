@@ -1,7 +1,7 @@
 import type { Mutation } from './decision-types.js';
 import type { PatchOperation } from './json-patch.js';
 import { escapePointerToken } from './json-pointer.js';
-import { isRecord } from './pod-shape.js';
+import { isRecord } from '../kube/json-value.js';
 
 /**
  * Where the webhook writes, on the object itself, what it changed. Coder's pods are created by the ReplicaSet

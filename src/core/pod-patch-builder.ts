@@ -1,5 +1,5 @@
 import type { PatchOperation } from './json-patch.js';
-import type { Container, Pod, Volume, VolumeMount } from './kube-types.js';
+import type { Container, Pod, Volume, VolumeMount } from '../kube/kube-types.js';
 
 /**
  * Collects the volumes and mounts the plans add to one pod, then emits them as RFC 6902 operations: an `add`

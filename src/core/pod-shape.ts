@@ -1,4 +1,5 @@
-import type { Container, Pod } from './kube-types.js';
+import type { Container, Pod } from '../kube/kube-types.js';
+import { isRecord } from '../kube/json-value.js';
 
 /**
  * Checks the parts of a Pod the core patches have the types Kubernetes gives them, and returns why not.
@@ -36,7 +37,3 @@ export function asCheckedPod(pod: unknown): Pod & { spec: { containers: Containe
   return pod as Pod & { spec: { containers: Container[] } };
 }
 
-/** A plain JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

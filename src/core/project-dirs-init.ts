@@ -1,5 +1,5 @@
-import type { Container, ContainerSecurityContext, Pod, VolumeMount } from './kube-types.js';
-import { isAncestorPath, normalizeMountPath } from './mount-path.js';
+import type { Container, ContainerSecurityContext, Pod, VolumeMount } from '../kube/kube-types.js';
+import { isAncestorPath, normalizeMountPath } from '../kube/mount-path.js';
 
 /** The init container's name: a DNS-1123 label, and how a second pass recognises its own. */
 export const PROJECT_DIRS_CONTAINER = 'workspace-storage-project-dirs';

@@ -1,4 +1,4 @@
-import { isCleanAbsolutePath, normalizeMountPath } from './mount-path.js';
+import { isCleanAbsolutePath, normalizeMountPath } from '../kube/mount-path.js';
 
 /** Pod annotation naming the workspace's project directories; it replaces `tmpfs.projects` for that pod. */
 export const PROJECTS_ANNOTATION = 'workspace-storage.dev/projects';

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config-types.js';
 import type { AdmissionInput } from './admission-input.js';
-import { matchesAnySelector } from './label-selector.js';
-import { isRecord } from './pod-shape.js';
+import { matchesAnySelector } from '../kube/label-selector.js';
+import { isRecord } from '../kube/json-value.js';
 
 /** The object kinds the webhook mutates. */
 export type WorkspaceKind = 'Pod' | 'PersistentVolumeClaim';

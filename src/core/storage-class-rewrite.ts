@@ -4,9 +4,9 @@ import type { PlanResult } from './decision-types.js';
 import { EMPTY_PLAN } from './decision-types.js';
 import type { PatchOperation } from './json-patch.js';
 import { escapePointerToken } from './json-pointer.js';
-import type { PersistentVolumeClaim } from './kube-types.js';
+import type { PersistentVolumeClaim } from '../kube/kube-types.js';
 import { nodeLocalMisfit } from './node-local-fit.js';
-import { isRecord } from './pod-shape.js';
+import { isRecord } from '../kube/json-value.js';
 
 /** The beta annotation that, when present, wins over `spec.storageClassName` (pkg/apis/core/helper GetPersistentVolumeClaimClass). */
 export const LEGACY_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';

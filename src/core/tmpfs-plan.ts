@@ -1,9 +1,9 @@
 import type { Config } from '../config/config-types.js';
 import type { Mutation, PlanResult } from './decision-types.js';
 import { addEmptyDirMount } from './empty-dir-mounts.js';
-import type { Container } from './kube-types.js';
+import type { Container } from '../kube/kube-types.js';
 import { memoryShortfall, memoryWarnings } from './memory-warnings.js';
-import { isAncestorPath, normalizeMountPath } from './mount-path.js';
+import { isAncestorPath, normalizeMountPath } from '../kube/mount-path.js';
 import type { PodPatchBuilder } from './pod-patch-builder.js';
 import { planProjectDirs, type MountedProject } from './project-dirs-init.js';
 import { PROJECTS_ANNOTATION } from './project-paths.js';

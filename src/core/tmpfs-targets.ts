@@ -1,6 +1,6 @@
 import type { Config, TmpfsDir } from '../config/config-types.js';
-import { boundedMemo } from './bounded-memo.js';
-import { joinPath } from './mount-path.js';
+import { boundedMemo } from '../kube/bounded-memo.js';
+import { joinPath } from '../kube/mount-path.js';
 import { parseProjectsAnnotation, PROJECTS_ANNOTATION } from './project-paths.js';
 
 /** One directory to put on tmpfs: the absolute target path and the configured directory it comes from. */

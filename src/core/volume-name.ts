@@ -4,7 +4,7 @@
  * the same for the same path on every pass, so a second pass recognises its own volume and adds nothing.
  */
 
-import { boundedMemo } from './bounded-memo.js';
+import { boundedMemo } from '../kube/bounded-memo.js';
 
 const MAX_LABEL = 63;
 

@@ -5,6 +5,7 @@
  * so that the Coder template finds it unchanged.
  */
 import { createHash } from 'node:crypto';
+import { asObject, asString } from '../kube/json-value.js';
 
 type Json = Record<string, unknown>;
 
@@ -106,8 +107,8 @@ export interface ClaimTemplate {
 
 /** What of `claim` (the PVC as read) the recreated claim keeps; binding annotations are left out. */
 export function claimTemplate(claim: Json): ClaimTemplate {
-  const metadata = record(claim.metadata);
-  const spec = record(claim.spec);
+  const metadata = asObject(claim.metadata);
+  const spec = asObject(claim.spec);
   const annotations = Object.fromEntries(Object.entries(strings(metadata.annotations)).filter(([key]) => !BINDING_ANNOTATIONS.includes(key)));
   const owners = metadata.ownerReferences;
   const volumeMode = typeof spec.volumeMode === 'string' ? spec.volumeMode : undefined;
@@ -116,7 +117,7 @@ export function claimTemplate(claim: Json): ClaimTemplate {
     annotations,
     ...(Array.isArray(owners) && owners.length > 0 ? { ownerReferences: owners } : {}),
     accessModes: Array.isArray(spec.accessModes) ? spec.accessModes.filter((mode): mode is string => typeof mode === 'string') : ['ReadWriteOnce'],
-    storage: text(record(record(spec.resources).requests).storage),
+    storage: asString(asObject(asObject(spec.resources).requests).storage),
     ...(volumeMode ? { volumeMode } : {}),
   };
 }
@@ -201,14 +202,8 @@ export function preBindPatch(namespace: string, name: string): Json {
   return { spec: { claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid: null, resourceVersion: null } } };
 }
 
-function record(value: unknown): Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
 
 function strings(value: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries(record(value)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return Object.fromEntries(Object.entries(asObject(value)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}

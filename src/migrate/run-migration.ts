@@ -3,6 +3,7 @@
  * after an interruption (Ctrl-C, a lost connection, a failed copy) resumes where the last one stopped. The old
  * volume is never deleted: it is set to reclaim policy Retain before anything else happens.
  */
+import { asArray, asObject, asString } from '../kube/json-value.js';
 import {
   MIGRATION, claimTemplate, copyClaim, copyJob, finalClaim, migrationNames, parseVerification, preBindPatch, verificationText,
   type ClaimTemplate, type CopyVerification, type MigrationNames,
@@ -82,16 +83,16 @@ class Migration {
     const target = await this.targetVolume();
     if (claim === undefined) {
       if (target === undefined) throw new MigrationError(`no PersistentVolumeClaim ${this.key}, and no migration of it in progress`);
-      if (this.options.dryRun) return { kind: 'planned', steps: [`resume: bind ${text(meta(target).name)} to a new claim ${this.key}`] };
-      this.log(`resuming: the old claim is gone, the copy is on PV ${text(meta(target).name)}`);
+      if (this.options.dryRun) return { kind: 'planned', steps: [`resume: bind ${asString(meta(target).name)} to a new claim ${this.key}`] };
+      this.log(`resuming: the old claim is gone, the copy is on PV ${asString(meta(target).name)}`);
       return this.rebind(target);
     }
 
-    const spec = record(claim.spec);
-    const storageClass = text(spec.storageClassName);
+    const spec = asObject(claim.spec);
+    const storageClass = asString(spec.storageClassName);
     if (storageClass === to && target === undefined) return { kind: 'nothing-to-do', reason: `${this.key} is on ${to} already` };
-    const phase = text(record(claim.status).phase);
-    const sourceVolume = text(spec.volumeName);
+    const phase = asString(asObject(claim.status).phase);
+    const sourceVolume = asString(spec.volumeName);
     if (phase !== 'Bound' || sourceVolume === '') throw new MigrationError(`${this.key} is ${phase || 'not bound'}: there is no data to move`);
     const users = await this.podsUsing(name);
     if (users.length > 0) return { kind: 'refused', pods: users };
@@ -105,7 +106,7 @@ class Migration {
       const verification = await this.copy(template, sourceVolume);
       volume = await this.holdNewVolume(template, sourceVolume, verification);
     } else {
-      this.log(`copy: done and verified earlier (${annotation(volume, MIGRATION.verified)}), on PV ${text(meta(volume).name)}`);
+      this.log(`copy: done and verified earlier (${annotation(volume, MIGRATION.verified)}), on PV ${asString(meta(volume).name)}`);
     }
     await this.removeCopyJob();
     await this.deleteAndWait(this.claimPath(this.names.copyClaim), `the copy claim ${this.names.copyClaim}`);
@@ -124,7 +125,7 @@ class Migration {
             `run Job ${this.names.job} (image ${image}): copy ${this.key} (${storageClass || 'no class'}) into it, then compare every path, owner, mode, size and SHA-256`,
             `hold the new PV with reclaim policy Retain and record the copy on it`,
           ]
-        : [`the copy is done and verified already on PV ${text(meta(target).name)}`]),
+        : [`the copy is done and verified already on PV ${asString(meta(target).name)}`]),
       `delete Job ${this.names.job} and claim ${this.names.copyClaim}`,
       `delete claim ${this.key} (PV ${sourceVolume} stays, Released)`,
       `create claim ${this.key} on ${to}, bound to the new PV, with the old claim's labels and annotations`,
@@ -135,7 +136,7 @@ class Migration {
 
   private async keepOldVolume(volume: string): Promise<void> {
     const pv = await this.required(this.volumePath(volume), `PV ${volume}`);
-    if (text(record(pv.spec).persistentVolumeReclaimPolicy) === 'Retain' && annotation(pv, MIGRATION.source) === this.key) return;
+    if (asString(asObject(pv.spec).persistentVolumeReclaimPolicy) === 'Retain' && annotation(pv, MIGRATION.source) === this.key) return;
     await this.api.patch(this.volumePath(volume), {
       metadata: { annotations: { [MIGRATION.source]: this.key } },
       spec: { persistentVolumeReclaimPolicy: 'Retain' },
@@ -183,10 +184,10 @@ class Migration {
   /** Records the copy on the new PV and holds it with Retain while its claims are swapped. */
   private async holdNewVolume(template: ClaimTemplate, sourceVolume: string, verification: CopyVerification): Promise<Json> {
     const copy = await this.required(this.claimPath(this.names.copyClaim), `claim ${this.names.copyClaim}`);
-    const volume = text(record(copy.spec).volumeName);
+    const volume = asString(asObject(copy.spec).volumeName);
     if (volume === '') throw new MigrationError(`the copy claim ${this.names.copyClaim} is not bound after a successful copy`);
     const pv = await this.required(this.volumePath(volume), `PV ${volume}`);
-    const policy = text(record(pv.spec).persistentVolumeReclaimPolicy) || 'Delete';
+    const policy = asString(asObject(pv.spec).persistentVolumeReclaimPolicy) || 'Delete';
     const held = await this.api.patch(this.volumePath(volume), {
       metadata: {
         annotations: {
@@ -202,12 +203,12 @@ class Migration {
 
   /** Binds the new PV to a new claim under the old name, then finishes. */
   private async rebind(volume: Json): Promise<MigrationOutcome> {
-    const name = text(meta(volume).name);
+    const name = asString(meta(volume).name);
     await this.deleteAndWait(this.claimPath(this.names.copyClaim), `the copy claim ${this.names.copyClaim}`);
     const template = JSON.parse(annotation(volume, MIGRATION.claim) || 'null') as ClaimTemplate | null;
     if (template === null) throw new MigrationError(`PV ${name} carries no ${MIGRATION.claim} annotation: cannot recreate ${this.key}`);
-    const claimRef = record(record(volume.spec).claimRef);
-    if (text(claimRef.name) !== this.options.claim || text(claimRef.namespace) !== this.options.namespace || text(claimRef.uid) !== '') {
+    const claimRef = asObject(asObject(volume.spec).claimRef);
+    if (asString(claimRef.name) !== this.options.claim || asString(claimRef.namespace) !== this.options.namespace || asString(claimRef.uid) !== '') {
       await this.api.patch(this.volumePath(name), preBindPatch(this.options.namespace, this.options.claim));
       this.log(`pre-bound: PV ${name} reserved for ${this.key}`);
     }
@@ -224,9 +225,9 @@ class Migration {
   private async finish(claim: Json): Promise<MigrationOutcome> {
     const bound = await this.waitFor(`${this.key} to bind`, this.options.stepTimeoutMs, async () => {
       const current = await this.api.get(this.claimPath(this.options.claim));
-      return current !== undefined && text(record(current.status).phase) === 'Bound' ? current : undefined;
+      return current !== undefined && asString(asObject(current.status).phase) === 'Bound' ? current : undefined;
     });
-    const volume = text(record(bound.spec).volumeName);
+    const volume = asString(asObject(bound.spec).volumeName);
     const from = annotation(claim, MIGRATION.migratedFrom);
     const pv = await this.required(this.volumePath(volume), `PV ${volume}`);
     const policy = annotation(pv, MIGRATION.reclaimPolicy);
@@ -254,10 +255,10 @@ class Migration {
   private async podsUsing(claim: string): Promise<string[]> {
     const pods = await this.api.list(`/api/v1/namespaces/${this.ns}/pods`);
     return pods
-      .filter((pod) => !['Succeeded', 'Failed'].includes(text(record(pod.status).phase)))
-      .filter((pod) => record(meta(pod).labels)[MIGRATION.job] !== this.names.label)
-      .filter((pod) => array(record(pod.spec).volumes).some((volume) => text(record(record(volume).persistentVolumeClaim).claimName) === claim))
-      .map((pod) => `${text(meta(pod).name)} (${text(record(pod.spec).nodeName) || 'not scheduled'})`);
+      .filter((pod) => !['Succeeded', 'Failed'].includes(asString(asObject(pod.status).phase)))
+      .filter((pod) => asObject(meta(pod).labels)[MIGRATION.job] !== this.names.label)
+      .filter((pod) => asArray(asObject(pod.spec).volumes).some((volume) => asString(asObject(asObject(volume).persistentVolumeClaim).claimName) === claim))
+      .map((pod) => `${asString(meta(pod).name)} (${asString(asObject(pod.spec).nodeName) || 'not scheduled'})`);
   }
 
   private async removeCopyJob(): Promise<void> {
@@ -282,8 +283,8 @@ class Migration {
 
   private async terminationMessage(): Promise<string> {
     for (const pod of await this.jobPods()) {
-      for (const status of array(record(pod.status).containerStatuses)) {
-        const message = text(record(record(record(status).state).terminated).message);
+      for (const status of asArray(asObject(pod.status).containerStatuses)) {
+        const message = asString(asObject(asObject(asObject(status).state).terminated).message);
         if (message !== '') return message.trim();
       }
     }
@@ -292,11 +293,11 @@ class Migration {
 
   private async failureOf(): Promise<string> {
     for (const pod of await this.jobPods()) {
-      for (const status of array(record(pod.status).containerStatuses)) {
-        const terminated = record(record(record(status).state).terminated);
-        if (text(terminated.reason) !== '') return `${text(terminated.reason)}, exit ${String(terminated.exitCode)}: ${text(terminated.message).trim().slice(0, 300) || 'no message'}`;
+      for (const status of asArray(asObject(pod.status).containerStatuses)) {
+        const terminated = asObject(asObject(asObject(status).state).terminated);
+        if (asString(terminated.reason) !== '') return `${asString(terminated.reason)}, exit ${String(terminated.exitCode)}: ${asString(terminated.message).trim().slice(0, 300) || 'no message'}`;
       }
-      const phase = text(record(pod.status).phase);
+      const phase = asString(asObject(pod.status).phase);
       if (phase === 'Pending') return 'its pod is Pending (image, scheduling or volume binding: see kubectl describe pod)';
     }
     return 'no pod left to say why';
@@ -337,28 +338,19 @@ class Migration {
 
 /** A Job's state from its status counters (batch/v1: succeeded/failed pods). */
 function jobState(job: Json): 'running' | 'succeeded' | 'failed' {
-  const status = record(job.status);
+  const status = asObject(job.status);
   if (Number(status.succeeded ?? 0) > 0) return 'succeeded';
   if (Number(status.failed ?? 0) > 0) return 'failed';
   return 'running';
 }
 
-function record(value: unknown): Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
 
 function meta(object: Json): Json {
-  return record(object.metadata);
+  return asObject(object.metadata);
 }
 
-function array(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
 
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
 
 function annotation(object: Json, key: string): string {
-  return text(record(meta(object).annotations)[key]);
+  return asString(asObject(meta(object).annotations)[key]);
 }

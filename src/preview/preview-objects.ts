@@ -3,7 +3,7 @@ import type { Config } from '../config/config-types.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import { decide } from '../core/decide.js';
 import type { Decision } from '../core/decision-types.js';
-import { isRecord } from '../core/pod-shape.js';
+import { isRecord } from '../kube/json-value.js';
 
 /** One object after the preview: what it would look like once admitted, and what the webhook would say. */
 export interface PreviewResult {

@@ -1,7 +1,7 @@
 import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
-import { isDnsLabel } from '../core/rfc1123-names.js';
+import { isDnsLabel } from '../kube/rfc1123-names.js';
 
 /** A certificate and its private key, both PEM. */
 export interface PemKeyPair {

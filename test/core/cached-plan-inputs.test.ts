@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
-import { boundedMemo } from '../../src/core/bounded-memo.js';
+import { boundedMemo } from '../../src/kube/bounded-memo.js';
 import { decide } from '../../src/core/decide.js';
-import type { Pod } from '../../src/core/kube-types.js';
+import type { Pod } from '../../src/kube/kube-types.js';
 import { PROJECTS_ANNOTATION } from '../../src/core/project-paths.js';
-import { parseQuantity } from '../../src/core/quantity.js';
+import { parseQuantity } from '../../src/kube/quantity.js';
 import { tmpfsTargetsFor } from '../../src/core/tmpfs-targets.js';
 import { volumeNameForPath } from '../../src/core/volume-name.js';
 import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';

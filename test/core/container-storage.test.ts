@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { decide } from '../../src/core/decide.js';
-import type { Pod } from '../../src/core/kube-types.js';
+import type { Pod } from '../../src/kube/kube-types.js';
 import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { podRuleViolations } from '../support/api-rules.js';
 import { applyDecision, createInput, fixture, volumeAt } from '../support/fixtures.js';

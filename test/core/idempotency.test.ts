@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { decide } from '../../src/core/decide.js';
-import type { Pod } from '../../src/core/kube-types.js';
+import type { Pod } from '../../src/kube/kube-types.js';
 import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { applyDecision, createInput, fixture } from '../support/fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { decide } from '../../src/core/decide.js';
-import type { Container, Pod } from '../../src/core/kube-types.js';
+import type { Container, Pod } from '../../src/kube/kube-types.js';
 import { PROJECT_DIRS_CONTAINER } from '../../src/core/project-dirs-init.js';
 import { podRuleViolations } from '../support/api-rules.js';
 import { applyDecision, createInput, fixture } from '../support/fixtures.js';

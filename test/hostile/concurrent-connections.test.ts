@@ -1,6 +1,6 @@
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pod } from '../../src/core/kube-types.js';
+import type { Pod } from '../../src/kube/kube-types.js';
 import { fixture } from '../support/fixtures.js';
 import { reviewFor } from '../support/test-app.js';
 import { retainedHeapMiB } from './support/heap.js';

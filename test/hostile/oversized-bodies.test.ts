@@ -1,7 +1,7 @@
 import fastJsonPatch from 'fast-json-patch';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pod } from '../../src/core/kube-types.js';
+import type { Pod } from '../../src/kube/kube-types.js';
 import { BODY_LIMIT_BYTES } from '../../src/http/body-limit.js';
 import { retainedHeapMiB } from './support/heap.js';
 import { quietApp, type LogTally } from './support/quiet-app.js';

@@ -1,7 +1,7 @@
 import fastJsonPatch from 'fast-json-patch';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PersistentVolumeClaim, Pod } from '../../src/core/kube-types.js';
+import type { PersistentVolumeClaim, Pod } from '../../src/kube/kube-types.js';
 import { fixture } from '../support/fixtures.js';
 import { testApp } from '../support/test-app.js';
 import { answerOf, HOSTILE_UID, reviewText, workspacePod } from './support/reviews.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fastJsonPatch from 'fast-json-patch';
 import type { FastifyInstance } from 'fastify';
 import type { ClusterFacts } from '../../src/core/cluster-facts.js';
-import type { PersistentVolumeClaim, Pod } from '../../src/core/kube-types.js';
+import type { PersistentVolumeClaim, Pod } from '../../src/kube/kube-types.js';
 import { fixture } from '../support/fixtures.js';
 import { reviewFor, testApp } from '../support/test-app.js';
 

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.js';
-import type { LabelSelector } from '../../src/core/kube-types.js';
-import { matchesAnySelector, matchesSelector } from '../../src/core/label-selector.js';
+import type { LabelSelector } from '../../src/kube/kube-types.js';
+import { matchesAnySelector, matchesSelector } from '../../src/kube/label-selector.js';
 import { shippedWebhookConfiguration, type WebhookEntry } from '../e2e/support/webhook-configuration.js';
 
 type Labels = Record<string, string>;

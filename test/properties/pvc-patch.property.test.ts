@@ -3,7 +3,7 @@ import fastJsonPatch from 'fast-json-patch';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/core/decide.js';
-import type { PersistentVolumeClaim } from '../../src/core/kube-types.js';
+import type { PersistentVolumeClaim } from '../../src/kube/kube-types.js';
 import { LEGACY_CLASS_ANNOTATION, ORIGINAL_CLASS_ANNOTATION } from '../../src/core/storage-class-rewrite.js';
 import { createInput } from '../support/fixtures.js';
 import { buildFacts, factsPlan } from './generators/cluster-facts-arbitrary.js';

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterFacts } from '../../src/core/cluster-facts.js';
-import type { PersistentVolumeClaim, Pod } from '../../src/core/kube-types.js';
+import type { PersistentVolumeClaim, Pod } from '../../src/kube/kube-types.js';
 import { fixture } from '../support/fixtures.js';
 import { testApp, type LogCapture } from '../support/test-app.js';
 import { post, startWebhook, type RunningWebhook } from '../hostile/support/running-webhook.js';

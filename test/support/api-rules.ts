@@ -1,5 +1,5 @@
-import { isDnsLabel } from '../../src/core/rfc1123-names.js';
-import type { Pod } from '../../src/core/kube-types.js';
+import { isDnsLabel } from '../../src/kube/rfc1123-names.js';
+import type { Pod } from '../../src/kube/kube-types.js';
 
 /**
  * The API server's pod validation rules that a patch from this webhook could break

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fastJsonPatch from 'fast-json-patch';
 import type { AdmissionInput } from '../../src/core/admission-input.js';
 import type { Decision } from '../../src/core/decision-types.js';
-import type { Pod, PersistentVolumeClaim, VolumeMount, Volume } from '../../src/core/kube-types.js';
+import type { Pod, PersistentVolumeClaim, VolumeMount, Volume } from '../../src/kube/kube-types.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

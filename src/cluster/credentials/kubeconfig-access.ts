@@ -6,6 +6,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { ClusterAccess, ClusterAccessResult, RequestOptions } from './access-types.js';
 import { errorText, KEEP_ALIVE_MS } from './access-helpers.js';
 import { TokenFile } from './token-file.js';
+import { asObject } from '../../kube/json-value.js';
 
 type Entry = Record<string, unknown>;
 
@@ -171,7 +172,7 @@ function bytes(entry: Entry, field: string): Buffer | undefined {
 }
 
 function asEntry(value: unknown): Entry {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Entry) : {};
+  return asObject(value);
 }
 
 function stringField(entry: Entry, field: string): string {

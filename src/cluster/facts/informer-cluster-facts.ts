@@ -16,7 +16,7 @@
  * {@link InformerClusterFacts.status}.
  */
 import type { Logger } from 'pino';
-import type { LabelSelector } from '../../core/kube-types.js';
+import type { LabelSelector } from '../../kube/kube-types.js';
 import type { ClaimFact, ClusterFacts, FactsStatus, NodeFact, StorageClassFact, VolumeFact } from '../../core/cluster-facts.js';
 import type { ApiTransport } from '../list-watch/api-transport.js';
 import type { BackoffOptions } from '../list-watch/backoff.js';

@@ -1,6 +1,8 @@
 import type { ClaimFact, NodeFact, StorageClassFact, VolumeFact } from '../../core/cluster-facts.js';
-import type { LabelSelector } from '../../core/kube-types.js';
-import { matchesAnySelector } from '../../core/label-selector.js';
+import { LONGHORN_DRIVERS } from '../../core/co-location.js';
+import type { LabelSelector } from '../../kube/kube-types.js';
+import { matchesAnySelector } from '../../kube/label-selector.js';
+import { asString, isRecord } from '../../kube/json-value.js';
 
 /**
  * Object -> fact transforms, applied to every object as it arrives so that nothing but these few fields outlives
@@ -30,9 +32,9 @@ type Json = Record<string, unknown>;
 /** Reads `metadata.{namespace,name,resourceVersion}`. */
 export function objectIdentity(object: unknown): ObjectIdentity | undefined {
   const metadata = record(record(object)?.metadata);
-  const name = text(metadata?.name);
+  const name = asString(metadata?.name);
   if (name === '') return undefined;
-  return { namespace: text(metadata?.namespace), name, resourceVersion: text(metadata?.resourceVersion) };
+  return { namespace: asString(metadata?.namespace), name, resourceVersion: asString(metadata?.resourceVersion) };
 }
 
 const UNBOUND_CLAIM: ClaimFact = Object.freeze({ volumeName: '' });
@@ -53,7 +55,7 @@ export function claimFactDecoder(selectors: readonly LabelSelector[]): (object: 
 function decodeClaim(object: unknown, selectors: readonly LabelSelector[]): ClaimFact | undefined {
   const pvc = record(object);
   if (pvc === undefined) return undefined;
-  const volumeName = text(record(pvc.spec)?.volumeName);
+  const volumeName = asString(record(pvc.spec)?.volumeName);
   const workspace = selectors.length > 0 && matchesAnySelector(selectors, record(record(pvc.metadata)?.labels) ?? {});
   if (volumeName === '') return workspace ? UNBOUND_WORKSPACE_CLAIM : UNBOUND_CLAIM;
   return Object.freeze(workspace ? { volumeName, workspace: true } : { volumeName });
@@ -91,11 +93,11 @@ export function podClaimsFact(object: unknown): PodClaimsFact | undefined {
   if (!Array.isArray(volumes)) return undefined;
   const claims: string[] = [];
   for (const volume of volumes) {
-    const claimName = text(record(record(volume)?.persistentVolumeClaim)?.claimName);
+    const claimName = asString(record(record(volume)?.persistentVolumeClaim)?.claimName);
     if (claimName !== '') claims.push(claimName);
   }
   if (claims.length === 0) return undefined;
-  return Object.freeze({ node: internNode(text(spec?.nodeName)), claims: Object.freeze(claims) });
+  return Object.freeze({ node: internNode(asString(spec?.nodeName)), claims: Object.freeze(claims) });
 }
 
 /** The label that puts every claim of a namespace in the webhook's scope (`/mutate-all`). */
@@ -110,7 +112,7 @@ export function allWorkspacesNamespaceFact(object: unknown): true | undefined {
 }
 
 // Every PV of a driver would otherwise carry its own copy of the driver name (10k copies at 10k workspaces).
-const KNOWN_DRIVERS = new Map(['driver.longhorn.io', 'io.rancher.longhorn'].map((driver) => [driver, driver]));
+const KNOWN_DRIVERS = new Map([...LONGHORN_DRIVERS].map((driver) => [driver, driver]));
 
 /** Node-level keys: a requirement on one of these names nodes; any other key (a zone, a region) names places. */
 const NODE_LEVEL_LABEL = 'kubernetes.io/hostname';
@@ -138,8 +140,8 @@ export function volumeFact(object: unknown): VolumeFact | undefined {
   const spec = record(pv.spec);
   const csi = record(spec?.csi);
   const terms = record(record(spec?.nodeAffinity)?.required)?.nodeSelectorTerms;
-  const driver = text(csi?.driver);
-  const handle = text(csi?.volumeHandle);
+  const driver = asString(csi?.driver);
+  const handle = asString(csi?.volumeHandle);
   const name = record(pv.metadata)?.name;
   return Object.freeze({
     csiDriver: KNOWN_DRIVERS.get(driver) ?? driver,
@@ -181,21 +183,17 @@ export function nodeFact(object: unknown): NodeFact | undefined {
 export function storageClassFact(object: unknown): StorageClassFact | undefined {
   const storageClass = record(object);
   if (storageClass === undefined) return undefined;
-  return Object.freeze({ provisioner: text(storageClass.provisioner) });
+  return Object.freeze({ provisioner: asString(storageClass.provisioner) });
 }
 
 /** Replica -> volume, node and failed; undefined without `spec.volumeName` (it could not be indexed by volume). */
 export function replicaFact(object: unknown): ReplicaFact | undefined {
   const spec = record(record(object)?.spec);
-  const volumeName = text(spec?.volumeName);
+  const volumeName = asString(spec?.volumeName);
   if (volumeName === '') return undefined;
-  return Object.freeze({ volumeName, nodeID: text(spec?.nodeID), failed: text(spec?.failedAt) !== '' });
+  return Object.freeze({ volumeName, nodeID: asString(spec?.nodeID), failed: asString(spec?.failedAt) !== '' });
 }
 
 function record(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+  return isRecord(value) ? value : undefined;
 }

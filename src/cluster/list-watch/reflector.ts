@@ -4,6 +4,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import type { FactEntry, FactSink } from './fact-store.js';
 import type { ListGate } from './list-gate.js';
 import { objectIdentity } from '../facts/object-facts.js';
+import { isRecord } from '../../kube/json-value.js';
 
 /** What one reflector follows and where it puts what it learns. */
 export interface ReflectorOptions<F> {
@@ -380,7 +381,7 @@ export function describeError(error: unknown): string {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 function asText(value: unknown): string {

@@ -1,4 +1,4 @@
-import type { Pod } from '../../../src/core/kube-types.js';
+import type { Pod } from '../../../src/kube/kube-types.js';
 import { fixture } from '../../support/fixtures.js';
 import { reviewFor } from '../../support/test-app.js';
 

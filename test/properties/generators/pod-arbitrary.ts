@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CONTAINER_STORAGE_ANNOTATION } from '../../../src/core/container-storage-plan.js';
-import type { Affinity, Container, NodeSelectorRequirement, NodeSelectorTerm, Pod, Volume } from '../../../src/core/kube-types.js';
+import type { Affinity, Container, NodeSelectorRequirement, NodeSelectorTerm, Pod, Volume } from '../../../src/kube/kube-types.js';
 import { PROJECTS_ANNOTATION } from '../../../src/core/project-paths.js';
 import { volumeNameForPath } from '../../../src/core/volume-name.js';
 import { CLAIM_POOL, NODE_POOL } from './cluster-facts-arbitrary.js';

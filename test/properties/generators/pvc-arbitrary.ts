@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { PersistentVolumeClaim } from '../../../src/core/kube-types.js';
+import type { PersistentVolumeClaim } from '../../../src/kube/kube-types.js';
 import { LEGACY_CLASS_ANNOTATION, ORIGINAL_CLASS_ANNOTATION } from '../../../src/core/storage-class-rewrite.js';
 import { CLASS_FROM_POOL, CLASS_TO_POOL } from './config-arbitrary.js';
 import { dnsLabel, metadataMap, unicodeText } from './names.js';

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Container, NodeSelectorTerm, Pod } from '../../../src/core/kube-types.js';
+import type { Container, NodeSelectorTerm, Pod } from '../../../src/kube/kube-types.js';
 import { NODE_NAME_FIELD } from '../../../src/core/node-affinity-patch.js';
 import { APPLIED_ANNOTATION, WARNINGS_ANNOTATION } from '../../../src/core/object-annotations.js';
 import { PROJECT_DIRS_CONTAINER } from '../../../src/core/project-dirs-init.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDnsLabel, isDnsSubdomain } from '../../src/core/rfc1123-names.js';
+import { isDnsLabel, isDnsSubdomain } from '../../src/kube/rfc1123-names.js';
 
 const label63 = `a${'b'.repeat(61)}c`;
 
