@@ -2,43 +2,17 @@ import type { Config } from '../config/config-types.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import { decide } from '../core/decide.js';
 import type { WorkspaceScope } from '../core/skip-reason.js';
-import { distinctMutationTypes, type Decision, type MutationType } from '../core/decision-types.js';
-import { auditAnnotations } from './audit-annotations.js';
+import type { Decision, MutationType } from '../core/decision-types.js';
 import { base64Patch } from './patch-base64.js';
 import type { AdmissionResponse, AdmissionReviewAnswer, DecodedReview, ReviewMode } from './review-types.js';
+import { auditAnnotations, reviewRecord, type ReviewOutcome, type ReviewRecord } from './review-record.js';
 import { warningText, warningTexts } from './warning-text.js';
 
-/** How a review ended, as logged and counted: the decision's outcome, `would-mutate` in audit mode, or `error`. */
-export type ReviewOutcome = 'mutated' | 'would-mutate' | 'unchanged' | 'skipped' | 'error';
-
-/**
- * One audit line's worth of facts about a review: identifiers, the decision and the operations' op and path.
- * Never the object's contents (pod env values carry secrets) and never operation values.
- */
-export interface ReviewRecord {
-  readonly uid: string;
-  readonly kind: string;
-  readonly operation: string;
-  readonly namespace: string;
-  readonly name: string | undefined;
-  readonly generateName: string | undefined;
-  readonly user: string | undefined;
-  readonly dryRun: boolean;
-  readonly mode: ReviewMode;
-  readonly outcome: ReviewOutcome;
-  readonly reason: string;
-  readonly operations: readonly { readonly op: string; readonly path: string }[];
-  readonly mutationTypes: readonly MutationType[];
-  readonly warnings: readonly string[];
-  readonly notes: readonly string[];
-  /** Time from decoded body to encoded answer; set by the HTTP layer, which also encodes. */
-  durationMs: number;
-}
-
-/** The answer to send, the record to log, and the error behind an `error` outcome. */
+/** The answer to send, the record to log once the answer is encoded, and the error behind an `error` outcome. */
 export interface ReviewResult {
   readonly answer: AdmissionReviewAnswer;
-  readonly record: ReviewRecord;
+  /** The review's record, with the time it took from decoded body to encoded answer. */
+  readonly recordWith: (durationMs: number) => ReviewRecord;
   readonly error?: Error;
 }
 
@@ -51,36 +25,6 @@ function describeChange(type: MutationType, detail: string): string {
     case 'storage-class': return `would rewrite storage class ${detail}`;
     case 'affinity': return `would pin to ${detail}`;
   }
-}
-
-/**
- * The record of a review, built as one object literal that is also the audit line (the HTTP layer fills in
- * durationMs and logs it as it is). Not `{ ...base, outcome, ... }`: spreading an object into a literal that adds
- * properties takes V8's slow path (about 7 µs here, more than the whole decision) and leaves a dictionary-mode
- * object that is slower again to log (bench/README.md).
- */
-function recordOf(
-  review: DecodedReview, mode: ReviewMode, outcome: ReviewOutcome, reason: string, decision: Decision | undefined,
-): ReviewRecord {
-  const { input } = review;
-  return {
-    uid: review.uid,
-    kind: input.kind.group ? `${input.kind.group}/${input.kind.kind}` : input.kind.kind,
-    operation: input.operation,
-    namespace: input.namespace,
-    name: review.name,
-    generateName: review.name ? undefined : review.generateName,
-    user: review.user,
-    dryRun: review.dryRun,
-    mode,
-    outcome,
-    reason,
-    operations: decision ? decision.operations.map(({ op, path }) => ({ op, path })) : [],
-    mutationTypes: decision ? distinctMutationTypes(decision.mutations) : [],
-    warnings: decision ? decision.warnings : [],
-    notes: decision ? decision.notes : [],
-    durationMs: 0,
-  };
 }
 
 function fromDecision(review: DecodedReview, mode: ReviewMode, decision: Decision): ReviewResult {
@@ -99,13 +43,13 @@ function fromDecision(review: DecodedReview, mode: ReviewMode, decision: Decisio
   if (decision.outcome !== 'skipped') response.auditAnnotations = auditAnnotations(decision, mode, outcome);
   return {
     answer: { apiVersion: review.apiVersion, kind: 'AdmissionReview', response },
-    record: recordOf(review, mode, outcome, decision.reason, decision),
+    recordWith: (durationMs) => reviewRecord(review, mode, outcome, decision.reason, decision, durationMs),
   };
 }
 
 /**
  * Decides one review and builds the AdmissionReview answer. An exception inside the decision never becomes a
- * failed admission: the object is allowed unchanged with a warning, and the record carries the error to log
+ * failed admission: the object is allowed unchanged with a warning, and the result carries the error to log
  * (failing the request would block every workspace on a webhook bug; admitting unchanged loses only the fix).
  */
 export function answerReview(
@@ -121,7 +65,7 @@ export function answerReview(
         kind: 'AdmissionReview',
         response: { uid: review.uid, allowed: true, warnings: [ERROR_WARNING] },
       },
-      record: recordOf(review, mode, 'error', 'internal error in the mutation', undefined),
+      recordWith: (durationMs) => reviewRecord(review, mode, 'error', 'internal error in the mutation', undefined, durationMs),
       error,
     };
   }

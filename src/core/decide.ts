@@ -5,7 +5,7 @@ import { findCoLocation } from './co-location.js';
 import { planContainerStorage } from './container-storage-plan.js';
 import type { Decision, Mutation, PlanResult } from './decision-types.js';
 import { distinctMutationTypes, EMPTY_PLAN } from './decision-types.js';
-import type { PersistentVolumeClaim, Pod } from '../kube/kube-types.js';
+import type { PersistentVolumeClaim } from '../kube/kube-types.js';
 import { nodeAffinityOperations } from './node-affinity-patch.js';
 import { annotationOperations, APPLIED_ANNOTATION, appliedSummary, boundedSummary, WARNINGS_ANNOTATION } from './object-annotations.js';
 import { PodPatchBuilder } from './pod-patch-builder.js';
@@ -61,8 +61,12 @@ function fromPlans(object: unknown, plans: readonly PlanResult[], what: string):
   return { outcome: mutated ? 'mutated' : 'unchanged', reason, operations, mutations, warnings, notes };
 }
 
-/** Node affinity from where the pod's Longhorn data lives, or a note saying why co-location is off. */
-function planAffinity(pod: Pod, namespace: string, config: Config, facts: ClusterFacts): PlanResult {
+/**
+ * Node affinity from where the pod's Longhorn data lives, written into `builder` like the volume plans', or a note
+ * saying why co-location is off.
+ */
+function planAffinity(builder: PodPatchBuilder, namespace: string, config: Config, facts: ClusterFacts): PlanResult {
+  const { pod } = builder;
   const { mode, preferredWeight } = config.affinity;
   const status = facts.status();
   if (mode === 'off' || status.state === 'off') {
@@ -71,10 +75,11 @@ function planAffinity(pod: Pod, namespace: string, config: Config, facts: Cluste
   }
   const where = findCoLocation(pod, namespace, facts);
   const operations = nodeAffinityOperations(pod, where.nodes, mode, preferredWeight);
+  builder.setNodeAffinity(operations);
   const mutations: readonly Mutation[] = operations.length > 0
     ? [{ type: 'affinity', detail: `${mode} ${where.nodes.join(',')} for ${where.volumes.join(',')}` }]
     : EMPTY_PLAN.mutations;
-  return { operations, mutations, warnings: where.warnings, notes: where.notes };
+  return { ...EMPTY_PLAN, mutations, warnings: where.warnings, notes: where.notes };
 }
 
 function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): Decision {
@@ -85,10 +90,10 @@ function decidePod(input: AdmissionInput, config: Config, facts: ClusterFacts): 
   const builder = new PodPatchBuilder(pod);
   const tmpfs = planTmpfs(builder, containers, pod.metadata?.annotations, config);
   const containerStorage = planContainerStorage(builder, pod, containers, config);
-  const volumes: PlanResult = { ...EMPTY_PLAN, operations: builder.operations() };
-
-  const affinity = planAffinity(pod, input.namespace, config, facts);
-  return fromPlans(input.object, [tmpfs, containerStorage, volumes, affinity], 'workspace pod');
+  const affinity = planAffinity(builder, input.namespace, config, facts);
+  // Every plan wrote its changes into the builder; its operations are the pod's whole patch.
+  const patch: PlanResult = { ...EMPTY_PLAN, operations: builder.operations() };
+  return fromPlans(input.object, [tmpfs, containerStorage, affinity, patch], 'workspace pod');
 }
 
 /**

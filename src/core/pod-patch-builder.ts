@@ -2,8 +2,9 @@ import type { PatchOperation } from './json-patch.js';
 import type { Container, Pod, Volume, VolumeMount } from '../kube/kube-types.js';
 
 /**
- * Collects the volumes and mounts the plans add to one pod, then emits them as RFC 6902 operations: an `add`
- * of the whole list where the pod has none (`add` needs the parent to exist), `add .../-` appends otherwise.
+ * Collects what the plans change in one pod (volumes, mounts, init containers, node affinity), then emits it as
+ * RFC 6902 operations: an `add` of the whole list where the pod has none (`add` needs the parent to exist),
+ * `add .../-` appends otherwise; affinity's operations last, as node-affinity-patch.ts wrote them.
  */
 export class PodPatchBuilder {
   private readonly volumes: Volume[] = [];
@@ -11,6 +12,7 @@ export class PodPatchBuilder {
   /** Mounts to add, indexed by container index (holes for containers that get none), so they come out in order. */
   private readonly mounts: (VolumeMount[] | undefined)[] = [];
   private readonly initContainers: Container[] = [];
+  private affinity: readonly PatchOperation[] = [];
 
   constructor(readonly pod: Pod & { spec: NonNullable<Pod['spec']> }) {
     for (const volume of pod.spec.volumes ?? []) this.volumeNames.add(volume.name);
@@ -56,6 +58,14 @@ export class PodPatchBuilder {
     this.initContainers.push(container);
   }
 
+  /**
+   * Sets the node affinity operations (node-affinity-patch.ts): they replace or add whole affinity terms, which
+   * depend on the pod's existing terms as a whole rather than on per-item appends.
+   */
+  setNodeAffinity(operations: readonly PatchOperation[]): void {
+    this.affinity = operations;
+  }
+
   /** The operations, volumes first so that no mount ever names a volume that is not there yet. */
   operations(): PatchOperation[] {
     const operations: PatchOperation[] = [];
@@ -85,6 +95,7 @@ export class PodPatchBuilder {
         operations.push({ op: 'add', path: '/spec/initContainers', value: this.initContainers });
       }
     }
+    operations.push(...this.affinity);
     return operations;
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { answerReview, type ReviewRecord } from '../admission/answer-review.js';
+import { answerReview } from '../admission/answer-review.js';
+import type { ReviewRecord } from '../admission/review-record.js';
 import { decodeReview, isReviewProblem } from '../admission/decode-review.js';
 import { encodeAnswer } from '../admission/encode-answer.js';
 import type { ReviewMode } from '../admission/review-types.js';
@@ -31,12 +32,12 @@ function reviewHandler(deps: AppDependencies, audit: AuditLog, budget: InFlightB
       sendError(reply, 400, review.message, review.uid);
       return;
     }
-    const { answer, record, error } = answerReview(review, mode, deps.config, deps.facts, scope);
+    const { answer, recordWith, error } = answerReview(review, mode, deps.config, deps.facts, scope);
     const payload = encodeAnswer(answer);
     const answerBytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.reduce((sum, piece) => sum + piece.length, 0);
     holdAnswer(budget, reply, answerBytes);
     const seconds = (performance.now() - started) / 1000;
-    record.durationMs = Math.round(seconds * 1e6) / 1e3;
+    const record = recordWith(Math.round(seconds * 1e6) / 1e3);
     logRecord(deps, audit, record, error);
     deps.metrics.review(record, seconds);
     // Straight to Node's response, as reply.send would end up writing a string, without the serialiser and send-hook

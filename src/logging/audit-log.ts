@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ReviewRecord } from '../admission/answer-review.js';
+import type { ReviewRecord } from '../admission/review-record.js';
 import { LOG_SERVICE } from './log-format.js';
 
 /** The message of every audit line (what log queries select on). */

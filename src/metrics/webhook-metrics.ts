@@ -1,4 +1,4 @@
-import type { ReviewOutcome, ReviewRecord } from '../admission/answer-review.js';
+import type { ReviewOutcome, ReviewRecord } from '../admission/review-record.js';
 import type { ReviewMode } from '../admission/review-types.js';
 import type { MutationType } from '../core/decision-types.js';
 import { ClosedLabel, OTHER_LABEL_VALUE } from './closed-label.js';

@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { answerReview, type ReviewRecord } from '../../src/admission/answer-review.js';
+import { answerReview } from '../../src/admission/answer-review.js';
+import type { ReviewRecord } from '../../src/admission/review-record.js';
 import { decodeReview, isReviewProblem } from '../../src/admission/decode-review.js';
 import { InMemoryClusterFacts } from '../support/in-memory-cluster-facts.js';
 import { parseConfig } from '../../src/config/parse-config.js';
@@ -15,9 +16,7 @@ const config = parseConfig({ tmpfs: { projects: ['/home/coder/app'] } });
 function recordFor(object: unknown, mode: 'enforce' | 'audit' = 'enforce'): ReviewRecord {
   const review = decodeReview(reviewFor(object as never));
   if (isReviewProblem(review)) throw new Error(review.message);
-  const { record } = answerReview(review, mode, config, new InMemoryClusterFacts());
-  record.durationMs = 0.123;
-  return record;
+  return answerReview(review, mode, config, new InMemoryClusterFacts()).recordWith(0.123);
 }
 
 const FIXED_TIME = '2026-12-04T17:16:30.123Z';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReviewRecord } from '../../src/admission/answer-review.js';
+import type { ReviewRecord } from '../../src/admission/review-record.js';
 import { METRIC_PREFIX, WebhookMetrics, type CacheState } from '../../src/metrics/webhook-metrics.js';
 import { parseExposition, type ParsedFamily } from './support/exposition-format.js';
 
