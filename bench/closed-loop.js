@@ -10,11 +10,11 @@ import { Latencies } from './latencies.js';
  * `onProgress(answered)` is called about once a second. Latencies go into `latencies` when given (turns of one
  * server share one, see turns.js); the summary is of everything in it.
  */
-export async function closedLoop({ port, reviews, connections, seconds, amount, checkExpect, onProgress, latencies = new Latencies() }) {
+export async function closedLoop({ port, path = '/mutate', reviews, connections, seconds, amount, checkExpect, onProgress, latencies = new Latencies() }) {
   let wrongAnswers = 0;
   const requests = reviews.map((review) => ({
     method: 'POST',
-    path: '/mutate',
+    path,
     headers: { 'content-type': 'application/json' },
     body: review.body,
     onResponse: (status, body) => {

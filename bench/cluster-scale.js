@@ -184,6 +184,8 @@ async function run() {
       check(`webhook RSS with ${settings.workspaces} workspaces (PVCs, PVs, replicas, pods) cached < 120 MB (settled, after pods)`, Math.round(Math.max(webhookRssSettled, webhookRssAfterPods) / 1048576 * 10) / 10, 120, 'MB'),
       check(`cache-holder RSS with ${settings.workspaces} workspaces < 120 MB (settled)`, Math.round(holder.rssSettledBytes / 1048576 * 10) / 10, 120, 'MB'),
       check('one affinity decision (decide() with caches) < 50 µs', holder.decide.withCachesMicros, 50, 'µs'),
+      ratioCheck('added median pod-creation latency (this webhook, /mutate) <= 1.5 x that of the no-op webhook',
+        pods.find((p) => p.setup === 'this webhook, /mutate').addedMedianMs, pods.find((p) => p.setup === 'floor webhook (no-op)').addedMedianMs, 1.5),
     ];
     result.table = describe(result);
     return result;
@@ -193,6 +195,13 @@ async function run() {
     await cp.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** `value` as a multiple of `reference` (both measured in this run), at most `limit` times. */
+function ratioCheck(name, value, reference, limit) {
+  const ratio = Math.round((value / reference) * 100) / 100;
+  const met = reference > 0 && ratio <= limit;
+  return { name, value: ratio, limit, unit: 'x', met, margin: `${met ? 'met' : 'missed'} (${value} ms vs ${reference} ms added)` };
 }
 
 function check(name, value, limit, unit) {

@@ -133,6 +133,26 @@ export async function startFloor({ core, port, certDir, nodeOptions = [], script
   return { name, pid: child.pid, port, child, stop: () => stopChild(child) };
 }
 
+/**
+ * Kubernetes' own e2e webhook, agnhost (`webhook` subcommand, built by `WSW_AGNHOST=1
+ * scripts/provision-control-plane.sh` from the same Debian source as the API server), serving its
+ * `/mutating-pods-sidecar` handler over the same certificate. Pinned to `core`, Go sees one CPU (GOMAXPROCS 1).
+ */
+export async function startAgnhost({ core, port, certDir, binary, probe }) {
+  const child = spawn('taskset', ['-c', String(core), binary, 'webhook', `--tls-cert-file=${certDir}/tls.crt`, `--tls-private-key-file=${certDir}/tls.key`, `--port=${port}`, '--sidecar-image=busybox:1.36'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const path = '/mutating-pods-sidecar';
+  await waitUntil('agnhost webhook', child, async () => {
+    try {
+      return (await httpsPost(port, path, probe)).status === 200;
+    } catch {
+      return false;
+    }
+  });
+  return { name: 'agnhost', pid: child.pid, port, path, child, stop: () => stopChild(child) };
+}
+
 /** Pins this process (all its threads) to `core`. */
 export function pinSelf(core) {
   return new Promise((resolve, reject) => {

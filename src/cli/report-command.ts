@@ -8,6 +8,7 @@ import { matchesAnySelector } from '../kube/label-selector.js';
 import { asObject, asString } from '../kube/json-value.js';
 import { workspaceLocality, type ReplicaPlacement, type WorkspaceVolumeRow } from '../core/workspace-locality.js';
 import type { PreviewIo } from './preview-command.js';
+import { listAllPages } from '../cluster/list-watch/list-all-pages.js';
 
 const USAGE = `usage: workspace-storage-webhook report [-o table|json] [-n <namespace>] [--config <file>]
 
@@ -32,18 +33,6 @@ Exit status: 0, or 3 when any workspace is remote (for cron jobs and scripts), 2
 type Json = Record<string, unknown>;
 
 
-/** Every item of a list, page by page (limit/continue), as the API server serves large lists. */
-async function listAll(transport: HttpsApiTransport, path: string, signal: AbortSignal): Promise<Json[]> {
-  const items: Json[] = [];
-  let next = '';
-  do {
-    const page = asObject(await transport.getJson(`${path}?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`, signal));
-    for (const item of Array.isArray(page.items) ? page.items : []) items.push(asObject(item));
-    next = asString(asObject(page.metadata).continue);
-  } while (next !== '');
-  return items;
-}
-
 /** The report rows for the cluster `transport` reaches. Exported for the e2e suite. */
 export async function reportRows(
   transport: HttpsApiTransport, options: { namespace?: string; configFile?: string }, notes: string[],
@@ -52,15 +41,15 @@ export async function reportRows(
   const signal = AbortSignal.timeout(120_000);
   const scoped = (resource: string) => (options.namespace ? `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/${resource}` : `/api/v1/${resource}`);
   const [namespaces, claims, volumes, classes, pods] = await Promise.all([
-    listAll(transport, '/api/v1/namespaces', signal),
-    listAll(transport, scoped('persistentvolumeclaims'), signal),
-    listAll(transport, '/api/v1/persistentvolumes', signal),
-    listAll(transport, '/apis/storage.k8s.io/v1/storageclasses', signal),
-    listAll(transport, scoped('pods'), signal),
+    listAllPages(transport, '/api/v1/namespaces', signal),
+    listAllPages(transport, scoped('persistentvolumeclaims'), signal),
+    listAllPages(transport, '/api/v1/persistentvolumes', signal),
+    listAllPages(transport, '/apis/storage.k8s.io/v1/storageclasses', signal),
+    listAllPages(transport, scoped('pods'), signal),
   ]);
   let replicas: Json[] | undefined;
   try {
-    replicas = await listAll(transport, `/apis/longhorn.io/v1beta2/namespaces/${encodeURIComponent(config.affinity.longhornNamespace)}/replicas`, signal);
+    replicas = await listAllPages(transport, `/apis/longhorn.io/v1beta2/namespaces/${encodeURIComponent(config.affinity.longhornNamespace)}/replicas`, signal);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     notes.push(`Longhorn replicas unavailable (${error.status} ${error.reason || error.message}): verdicts that need them are unknown`);
