@@ -14,6 +14,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.e2e.test.ts', 'node_modules/**'],
+          globalSetup: ['test/support/temp-root-global-setup.ts'],
           testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },
@@ -23,7 +24,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.e2e.test.ts'],
           // Builds the cluster binaries when they are missing (once, then cached), so e2e suites never skip.
-          globalSetup: ['test/e2e/harness/provision-global-setup.ts'],
+          globalSetup: ['test/support/temp-root-global-setup.ts', 'test/e2e/harness/provision-global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
           fileParallelism: false,
