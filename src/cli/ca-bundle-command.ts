@@ -9,6 +9,7 @@ import { loadKubeConfig } from './load-kube-config.js';
 import { messageWithCause } from './message-with-cause.js';
 import { patchCaBundle } from './patch-ca-bundle.js';
 import { caBundleFromSecret, DEFAULT_NAMESPACE, POD_NAMESPACE_FILE, type SecretOption } from './secret-ca-bundle.js';
+import { errorText } from '../logging/error-text.js';
 
 /**
  * `ca-bundle [--apply [--name <configuration>] [--secret <name> ...]]`: prints the base64 `caBundle` of
@@ -239,6 +240,6 @@ function usageError(io: CommandIo, message: string): number {
 }
 
 function failure(io: CommandIo, error: unknown): number {
-  io.stderr.write(`ca-bundle: ${error instanceof Error ? error.message : String(error)}\n`);
+  io.stderr.write(`ca-bundle: ${errorText(error)}\n`);
   return 1;
 }

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { loadClusterAccess } from '../cluster/credentials/cluster-access.js';
 import { HttpsApiTransport } from '../cluster/list-watch/https-api-transport.js';
 import { httpsMigrationApi } from '../migrate/https-migration-api.js';
 import { MigrationError, runMigration, type MigrationOutcome } from '../migrate/run-migration.js';
 import type { PreviewIo } from './preview-command.js';
+import { parseCommandArgs } from './command-args.js';
 
 const USAGE = `usage: workspace-storage-webhook migrate --namespace <ns> --pvc <name> [--to local-path] [--dry-run]
                                         [--image <image>] [--node <node>] [--timeout <seconds>]
@@ -33,25 +33,12 @@ message says where things stand), 2 bad usage or no cluster access.
 
 /** `migrate`: see {@link USAGE}. */
 export async function runMigrateCommand(args: readonly string[], io: Omit<PreviewIo, 'stdin'>): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({
-      args: [...args],
-      options: {
-        namespace: { type: 'string', short: 'n' }, pvc: { type: 'string' }, to: { type: 'string', default: 'local-path' },
-        'dry-run': { type: 'boolean' }, image: { type: 'string', default: 'busybox:1.36' }, node: { type: 'string' },
-        timeout: { type: 'string', default: '3600' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    io.stderr.write(`migrate: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const options = parseCommandArgs('migrate', USAGE, args, {
+    namespace: { type: 'string', short: 'n' }, pvc: { type: 'string' }, to: { type: 'string', default: 'local-path' },
+    'dry-run': { type: 'boolean' }, image: { type: 'string', default: 'busybox:1.36' }, node: { type: 'string' },
+    timeout: { type: 'string', default: '3600' }, help: { type: 'boolean', short: 'h' },
+  }, io);
+  if (typeof options === 'number') return options;
   const timeout = Number(options.timeout);
   const missing = [options.namespace ? '' : '--namespace', options.pvc ? '' : '--pvc'].filter(Boolean);
   if (missing.length > 0 || !Number.isFinite(timeout) || timeout <= 0) {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { parseAllDocuments, stringify } from 'yaml';
 import { pino } from 'pino';
@@ -10,6 +9,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import { isRecord } from '../kube/json-value.js';
 import { previewObject, UnsupportedKindError, type PreviewResult } from '../preview/preview-objects.js';
+import { parseCommandArgs } from './command-args.js';
 
 /** Streams the command uses; process.stdin/stdout/stderr in production. */
 export interface PreviewIo {
@@ -78,24 +78,11 @@ async function previewFacts(config: Config, offline: boolean): Promise<{ facts: 
 
 /** `preview`: exit code 0 (nothing would change, or success without --diff), 1 (--diff: changes), 2 (usage, input). */
 export async function runPreviewCommand(args: readonly string[], io: PreviewIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({
-      args: [...args],
-      options: {
-        filename: { type: 'string', short: 'f' }, diff: { type: 'boolean' }, config: { type: 'string' },
-        offline: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    io.stderr.write(`preview: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const options = parseCommandArgs('preview', USAGE, args, {
+    filename: { type: 'string', short: 'f' }, diff: { type: 'boolean' }, config: { type: 'string' },
+    offline: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  }, io);
+  if (typeof options === 'number') return options;
   if (!options.filename) {
     io.stderr.write(`preview: -f <file|-> is required\n${USAGE}`);
     return 2;

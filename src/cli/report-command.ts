@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { ApiError } from '../cluster/list-watch/api-transport.js';
 import { loadClusterAccess } from '../cluster/credentials/cluster-access.js';
 import { HttpsApiTransport } from '../cluster/list-watch/https-api-transport.js';
@@ -9,6 +8,7 @@ import { asObject, asString } from '../kube/json-value.js';
 import { workspaceLocality, type ReplicaPlacement, type WorkspaceVolumeRow } from '../core/workspace-locality.js';
 import type { PreviewIo } from './preview-command.js';
 import { listAllPages } from '../cluster/list-watch/list-all-pages.js';
+import { parseCommandArgs } from './command-args.js';
 
 const USAGE = `usage: workspace-storage-webhook report [-o table|json] [-n <namespace>] [--config <file>]
 
@@ -121,24 +121,11 @@ function table(rows: readonly WorkspaceVolumeRow[]): string {
 
 /** `report`: exit 0, 3 when any workspace is remote, 2 on bad usage or no cluster access. */
 export async function runReportCommand(args: readonly string[], io: Omit<PreviewIo, 'stdin'>, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({
-      args: [...args],
-      options: {
-        output: { type: 'string', short: 'o', default: 'table' }, namespace: { type: 'string', short: 'n' },
-        config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    io.stderr.write(`report: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const options = parseCommandArgs('report', USAGE, args, {
+    output: { type: 'string', short: 'o', default: 'table' }, namespace: { type: 'string', short: 'n' },
+    config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  }, io);
+  if (typeof options === 'number') return options;
   if (options.output !== 'table' && options.output !== 'json') {
     io.stderr.write(`report: -o must be table or json, got "${options.output}"\n${USAGE}`);
     return 2;

@@ -4,6 +4,7 @@ import { loggerOptions } from '../logging/log-format.js';
 import { reopenNonBlocking } from '../logging/reopen-non-blocking.js';
 import { serverSettings } from '../config/server-settings.js';
 import { startServer } from '../server.js';
+import { errorText } from '../logging/error-text.js';
 
 /**
  * Log lines go to stdout in batches of at least this many bytes (about forty audit lines): line-by-line writes made
@@ -87,7 +88,7 @@ export async function runServeCommand(env: NodeJS.ProcessEnv = process.env): Pro
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     logger.fatal({ error: message }, 'start-up failed');
     process.stderr.write(`workspace-storage-webhook: start-up failed: ${message}\n`);
     process.exitCode = 1;

@@ -2,6 +2,7 @@ import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'n
 import { readFile } from 'node:fs/promises';
 import { CertificateFileError } from './certificate-file-error.js';
 import type { CertificatePaths } from './certificate-paths.js';
+import { errorText } from '../logging/error-text.js';
 
 /** A serving certificate and key that parsed and belong together, as handed to `setSecureContext`. */
 export interface CertificatePair {
@@ -95,7 +96,7 @@ export function parseCertificate(pem: string, path: string): X509Certificate {
     return new X509Certificate(pem);
   } catch (error) {
     // OpenSSL's message ("PEM routines::no start line", "bad end line") says what, never echoes the content.
-    throw new CertificateFileError(path, `not a valid PEM certificate (${errorMessage(error)})`, { cause: error });
+    throw new CertificateFileError(path, `not a valid PEM certificate (${errorText(error)})`, { cause: error });
   }
 }
 
@@ -105,12 +106,8 @@ export function parsePrivateKey(pem: string, path: string): KeyObject {
   try {
     return createPrivateKey(pem);
   } catch (error) {
-    throw new CertificateFileError(path, `not a valid PEM private key (${errorMessage(error)})`, { cause: error });
+    throw new CertificateFileError(path, `not a valid PEM private key (${errorText(error)})`, { cause: error });
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isErrnoException(error: unknown): error is NodeJS.ErrnoException {

@@ -4,6 +4,7 @@ import { CertificateFileError } from './certificate-file-error.js';
 import { expiryStatus, logCertificateExpiry } from './certificate-expiry.js';
 import { pairDigest, readPairFiles, validateCertificatePair, type CertificatePair } from './certificate-pair.js';
 import type { CertificatePaths } from './certificate-paths.js';
+import { errorText } from '../logging/error-text.js';
 
 /** What {@link CertificateReloader} needs. */
 export interface CertificateReloaderOptions {
@@ -182,7 +183,7 @@ export class CertificateReloader {
       const fields =
         error instanceof CertificateFileError
           ? { path: error.path, reason: error.reason }
-          : { path: this.#paths.dir, reason: error instanceof Error ? error.message : String(error) };
+          : { path: this.#paths.dir, reason: errorText(error) };
       this.#logger.warn(
         { ...fields, servingNotAfter: this.#current.notAfter.toISOString() },
         'changed certificate files rejected; still serving the previous certificate',
