@@ -15,11 +15,7 @@ const PIECE_BYTES = 3 * 21_846;
  * (test/hostile/memory-ceiling.e2e.test.ts). `toJSON` gives the one string, for tests and JSON.stringify.
  */
 export class Base64Pieces {
-  constructor(
-    readonly pieces: readonly Buffer[],
-    /** Total bytes of the pieces. */
-    readonly bytes: number,
-  ) {}
+  constructor(readonly pieces: readonly Buffer[]) {}
 
   toJSON(): string {
     return Buffer.concat(this.pieces).toString('latin1');
@@ -30,16 +26,13 @@ export class Base64Pieces {
 export function base64Patch(operations: readonly PatchOperation[]): string | Base64Pieces {
   if (operations.length < PIECES_FROM_OPERATIONS) return Buffer.from(JSON.stringify(operations)).toString('base64');
   const pieces: Buffer[] = [];
-  let bytes = 0;
   let carry: Buffer | undefined;
   let text = '[';
   const encode = (final: boolean): void => {
     const utf8 = carry === undefined ? Buffer.from(text) : Buffer.concat([carry, Buffer.from(text)]);
     const whole = final ? utf8.length : utf8.length - (utf8.length % 3);
     carry = whole < utf8.length ? Buffer.from(utf8.subarray(whole)) : undefined;
-    const piece = Buffer.from(utf8.subarray(0, whole).toString('base64'), 'latin1');
-    pieces.push(piece);
-    bytes += piece.length;
+    pieces.push(Buffer.from(utf8.subarray(0, whole).toString('base64'), 'latin1'));
     text = '';
   };
   for (let index = 0; index < operations.length; index++) {
@@ -49,5 +42,5 @@ export function base64Patch(operations: readonly PatchOperation[]): string | Bas
   }
   text += ']';
   encode(true);
-  return new Base64Pieces(pieces, bytes);
+  return new Base64Pieces(pieces);
 }

@@ -2,8 +2,7 @@ import { loadClusterAccess } from '../cluster/credentials/cluster-access.js';
 import { HttpsApiTransport } from '../cluster/list-watch/https-api-transport.js';
 import { httpsMigrationApi } from '../migrate/https-migration-api.js';
 import { MigrationError, runMigration, type MigrationOutcome } from '../migrate/run-migration.js';
-import type { PreviewIo } from './preview-command.js';
-import { parseCommandArgs } from './command-args.js';
+import { parseCommandArgs, type UsageIo } from './command-args.js';
 
 const USAGE = `usage: workspace-storage-webhook migrate --namespace <ns> --pvc <name> [--to local-path] [--dry-run]
                                         [--image <image>] [--node <node>] [--timeout <seconds>]
@@ -32,7 +31,7 @@ message says where things stand), 2 bad usage or no cluster access.
 `;
 
 /** `migrate`: see {@link USAGE}. */
-export async function runMigrateCommand(args: readonly string[], io: Omit<PreviewIo, 'stdin'>): Promise<number> {
+export async function runMigrateCommand(args: readonly string[], io: UsageIo): Promise<number> {
   const options = parseCommandArgs('migrate', USAGE, args, {
     namespace: { type: 'string', short: 'n' }, pvc: { type: 'string' }, to: { type: 'string', default: 'local-path' },
     'dry-run': { type: 'boolean' }, image: { type: 'string', default: 'busybox:1.36' }, node: { type: 'string' },

@@ -9,13 +9,11 @@ import { loadConfig } from '../config/load-config.js';
 import type { ClusterFacts } from '../core/cluster-facts.js';
 import { isRecord } from '../kube/json-value.js';
 import { previewObject, UnsupportedKindError, type PreviewResult } from '../preview/preview-objects.js';
-import { parseCommandArgs } from './command-args.js';
+import { parseCommandArgs, type UsageIo } from './command-args.js';
 
 /** Streams the command uses; process.stdin/stdout/stderr in production. */
-export interface PreviewIo {
+export interface PreviewIo extends UsageIo {
   readonly stdin: AsyncIterable<Buffer | string>;
-  readonly stdout: { write(chunk: string): unknown };
-  readonly stderr: { write(chunk: string): unknown };
 }
 
 const USAGE = `usage: workspace-storage-webhook preview -f <file|-> [--diff] [--config <file>] [--offline]

@@ -6,9 +6,8 @@ import { loadConfig } from '../config/load-config.js';
 import { matchesAnySelector } from '../kube/label-selector.js';
 import { asObject, asString } from '../kube/json-value.js';
 import { workspaceLocality, type ReplicaPlacement, type WorkspaceVolumeRow } from '../core/workspace-locality.js';
-import type { PreviewIo } from './preview-command.js';
 import { listAllPages } from '../cluster/list-watch/list-all-pages.js';
-import { parseCommandArgs } from './command-args.js';
+import { parseCommandArgs, type UsageIo } from './command-args.js';
 
 const USAGE = `usage: workspace-storage-webhook report [-o table|json] [-n <namespace>] [--config <file>]
 
@@ -120,7 +119,7 @@ function table(rows: readonly WorkspaceVolumeRow[]): string {
 }
 
 /** `report`: exit 0, 3 when any workspace is remote, 2 on bad usage or no cluster access. */
-export async function runReportCommand(args: readonly string[], io: Omit<PreviewIo, 'stdin'>, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runReportCommand(args: readonly string[], io: UsageIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const options = parseCommandArgs('report', USAGE, args, {
     output: { type: 'string', short: 'o', default: 'table' }, namespace: { type: 'string', short: 'n' },
     config: { type: 'string' }, help: { type: 'boolean', short: 'h' },

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fullGc } from '../runtime/full-gc.js';
 import { chargedMemoryReader } from '../runtime/memory-usage.js';
@@ -8,8 +9,8 @@ import { sendError } from './error-reply.js';
  * Bytes of review work in flight: request bodies being read and parsed, and answers being written. A review
  * costs several times its body in memory (the buffered body, the string, the parsed object, the patch and its
  * base64); without a bound, eight 5 MiB reviews at once took the server past its 256Mi limit and the kernel
- * killed it (test/hostile/memory-ceiling.e2e.test.ts). Past the budget a review is answered 429 at once, before
- * its body is read; the API server retries (or applies the webhook's failurePolicy) and the server stays up.
+ * killed it (test/hostile/memory-ceiling.e2e.test.ts). Past the budget a review is answered 429 at once, its body
+ * drained unparsed; the API server applies the webhook's failurePolicy and the server stays up.
  */
 export class InFlightBudget {
   private inFlight = 0;
@@ -60,7 +61,7 @@ export interface MemoryGate {
 export const REVIEW_MEMORY_PER_BODY_BYTE = 40;
 /**
  * Bodies from this size on pass the memory gate (an ordinary pod's review is ~10 KB: it is held by the byte budget
- * alone, and reading the resident set, a system call, stays off the common path).
+ * alone, and reading the charged memory, a file read, stays off the common path).
  */
 export const LARGE_BODY_BYTES = 256 * 1024;
 /** Share of the container's memory limit the gate keeps under: the rest is headroom for what it does not count. */
@@ -72,9 +73,8 @@ export function memoryGate(limitBytes: number, used: () => number = chargedMemor
 }
 
 /**
- * Default budget: one body of the limit and 1 MiB beside it (a hundred ordinary reviews of ~10 KB). Measured in a
- * 256Mi cgroup: one review of 50,000 containers (4.5 MiB body, 27 MiB answer) alone peaks at ~230 MiB, so a second
- * large one cannot be admitted while it is in flight.
+ * Default budget: one body of the limit and 1 MiB beside it (a hundred ordinary reviews of ~10 KB), so a second
+ * body near the limit is not admitted while one is in flight (the memory gate above bounds what one can cost).
  */
 export const DEFAULT_IN_FLIGHT_BYTES = BODY_LIMIT_BYTES + 1024 * 1024;
 
@@ -84,9 +84,15 @@ type Held = { [HELD]?: number };
 
 /**
  * Route-level onRequest hook: takes the body's declared length (a chunked body: the body limit) from the budget
- * or answers 429 with Retry-After; gives it back when the response is closed (sent or aborted).
+ * or answers 429 with Retry-After; gives it back when the response is closed (sent or aborted). One close listener
+ * per budget, not a closure per review.
  */
 export function admitWithin(budget: InFlightBudget, onShed: () => void) {
+  function onClose(this: ServerResponse & Held): void {
+    const held = this[HELD] ?? 0;
+    budget.release(held);
+    if (held >= LARGE_BODY_BYTES) collectSoon();
+  }
   return (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const declared = Number(request.headers['content-length']);
     const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, BODY_LIMIT_BYTES) : BODY_LIMIT_BYTES;
@@ -100,10 +106,7 @@ export function admitWithin(budget: InFlightBudget, onShed: () => void) {
       return;
     }
     (reply.raw as Held)[HELD] = bytes;
-    reply.raw.once('close', () => {
-      budget.release((reply.raw as Held)[HELD] ?? 0);
-      if (bytes >= LARGE_BODY_BYTES) collectSoon();
-    });
+    reply.raw.once('close', onClose);
     done();
   };
 }
@@ -118,7 +121,7 @@ export function holdAnswer(budget: InFlightBudget, reply: FastifyReply, bytes: n
 let collecting = false;
 
 /**
- * A full collection right after a large review: its garbage (tens of MB for the largest) otherwise stays resident
+ * A full collection right after a large review (body and answer): its garbage (tens of MB for the largest) otherwise stays resident
  * until allocation forces a collection, and the memory gate would shed the next large review meanwhile. At most one
  * is queued at a time; ordinary reviews never cause one.
  */

@@ -7,16 +7,28 @@ import { readFileSync } from 'node:fs';
  * counts the pages of the ~100 MB node binary mapped from the page cache, which the container's limit does not.
  * Each call reads one small file (a few microseconds): callers keep it off the common path.
  */
-export function chargedMemoryReader(): () => number {
-  const usageFile = cgroupUsageFile();
+export function chargedMemoryReader(files: MemoryFiles = SYSTEM_FILES): () => number {
+  const usageFile = cgroupUsageFile(files);
   if (usageFile !== undefined) return () => Number(readFileSync(usageFile, 'utf8'));
-  return anonymousResidentBytes;
+  return () => anonymousResidentBytes(files.statm);
 }
 
-function cgroupUsageFile(): string | undefined {
+/** Where the kernel's files are (the system's; tests give a directory of their own). */
+export interface MemoryFiles {
+  /** The process's cgroup membership (`/proc/self/cgroup`). */
+  readonly membership: string;
+  /** The cgroup filesystem's mount point (`/sys/fs/cgroup`). */
+  readonly cgroupRoot: string;
+  /** The process's page counts (`/proc/self/statm`). */
+  readonly statm: string;
+}
+
+const SYSTEM_FILES: MemoryFiles = { membership: '/proc/self/cgroup', cgroupRoot: '/sys/fs/cgroup', statm: '/proc/self/statm' };
+
+function cgroupUsageFile(files: MemoryFiles): string | undefined {
   let membership: string;
   try {
-    membership = readFileSync('/proc/self/cgroup', 'utf8');
+    membership = readFileSync(files.membership, 'utf8');
   } catch {
     return undefined;
   }
@@ -24,8 +36,9 @@ function cgroupUsageFile(): string | undefined {
   for (const line of membership.split('\n')) {
     const [, controllers, path] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
     if (path === undefined) continue;
-    if (controllers?.split(',').includes('memory')) candidates.push(`/sys/fs/cgroup/memory${path === '/' ? '' : path}/memory.usage_in_bytes`);
-    if (controllers === '') candidates.push(`/sys/fs/cgroup${path === '/' ? '' : path}/memory.current`);
+    const under = path === '/' ? '' : path;
+    if (controllers?.split(',').includes('memory')) candidates.push(`${files.cgroupRoot}/memory${under}/memory.usage_in_bytes`);
+    if (controllers === '') candidates.push(`${files.cgroupRoot}${under}/memory.current`);
   }
   return candidates.find((file) => {
     try {
@@ -38,7 +51,7 @@ function cgroupUsageFile(): string | undefined {
 
 const PAGE_BYTES = 4096;
 
-function anonymousResidentBytes(): number {
-  const [, resident = 0, shared = 0] = readFileSync('/proc/self/statm', 'utf8').split(' ').map(Number);
+function anonymousResidentBytes(statm: string): number {
+  const [, resident = 0, shared = 0] = readFileSync(statm, 'utf8').split(' ').map(Number);
   return (resident - shared) * PAGE_BYTES;
 }
