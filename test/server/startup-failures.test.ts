@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAIN, configFile } from '../support/server-process.js';
 
@@ -21,6 +21,28 @@ function serve(env: Record<string, string>, user?: number): Promise<{ code: numb
       resolve({ code, output });
     });
   });
+}
+
+/**
+ * Lets another user reach `paths` for the duration of `run`: each ancestor directory without the others' search
+ * bit (a checkout in a 0700 `mktemp -d` directory) gets it, and loses it again afterwards. Nothing is made readable.
+ */
+async function traversable<T>(paths: readonly string[], run: () => Promise<T>): Promise<T> {
+  const opened: [string, number][] = [];
+  for (const path of paths) {
+    for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+      const mode = statSync(dir).mode & 0o7777;
+      if ((mode & 0o001) === 0 && !opened.some(([done]) => done === dir)) {
+        chmodSync(dir, mode | 0o001);
+        opened.push([dir, mode]);
+      }
+    }
+  }
+  try {
+    return await run();
+  } finally {
+    for (const [dir, mode] of opened) chmodSync(dir, mode);
+  }
 }
 
 function certDirWith(files: Record<string, string>): string {
@@ -69,7 +91,7 @@ describe('start-up refuses to serve with a bad configuration or certificate', ()
     const dir = mkdtempSync(join(tmpdir(), 'wsw-unwritable-'));
     chmodSync(dir, 0o755);
     const user = process.getuid?.() === 0 ? 65532 : undefined;
-    const { code, output } = await serve({ CERT_DIR: dir }, user);
+    const { code, output } = await traversable([MAIN, process.execPath, dir], () => serve({ CERT_DIR: dir }, user));
     expect(code).toBe(1);
     expect(output).toContain(
       `${join(dir, 'tls.crt')}: missing (and ${join(dir, 'tls.key')}), and could not be generated: cannot write to ${dir} (EACCES); ` +
