@@ -8,8 +8,8 @@
 // 2. A process holding only the caches (bench/cluster/cache-holder.js, core 0) lists and watches them: time to
 //    sync, RSS, heap, and the CPU cost of decide() on a workspace pod with a Longhorn PVC.
 // 3. The real webhook (dist/cli/main.js serve with KUBECONFIG, core 0): time until /readyz reports the caches
-//    synced, RSS; then pod creations through the API server with no webhook, the floor server, this webhook's
-//    /audit and its /mutate registered.
+//    synced, RSS; then pod creations through the API server with no webhook, the floor server (answering no
+//    patch, two annotations, or this webhook's own patch), this webhook's /audit and its /mutate registered.
 // BENCH_WEBHOOK_NODE_OPTIONS (e.g. --max-semi-space-size=1) is passed to the webhook and the cache holder.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,9 @@ import { ApiClient, paths } from './cluster/api-client.js';
 import { createPods, createPodsInTurn, isMutated, waitForWebhook, webhookConfiguration } from './cluster/pods.js';
 import { loadHarness } from './cluster/harness.js';
 import { seed } from './cluster/seed.js';
-import { freePort, httpsGet, pinSelf, rssBytes, startFloor, startWebhook } from './processes.js';
+import { workspacePod } from './cluster/objects.js';
+import { freePort, httpsGet, httpsPost, pinSelf, rssBytes, startFloor, startWebhook } from './processes.js';
+import { reviewOf } from './reviews.js';
 import { mb, table } from './report.js';
 import { envNumber, webhookNodeOptions } from './settings.js';
 
@@ -83,6 +85,7 @@ async function run() {
   const cp = await startControlPlane({ controllerManager: false });
   const api = new ApiClient(cp, Math.max(settings.seedConcurrency, settings.podConcurrency));
   let webhook;
+  const floors = [];
   try {
     const { workspaces, created } = await seed(api, { workspaces: settings.workspaces, nodes: settings.nodes, concurrency: settings.seedConcurrency }, log);
     log(`seeded ${created.objects} objects in ${created.seconds} s (${created.perSecond}/s)`);
@@ -129,17 +132,25 @@ async function run() {
     await sleep(10_000);
     const webhookRssSettled = rssBytes(webhook.pid);
 
-    // Pod creations in four set-ups: no webhook; the floor server registered (what calling any webhook costs
-    // the API server); this webhook on /audit (the full decision, no patch); this webhook on /mutate (the
-    // patch, which the API server must apply and re-validate). All four run at once: the workspace namespaces
+    // Pod creations in six set-ups: no webhook; the floor server registered (what calling any webhook costs
+    // the API server); the floor answering a patch of two annotations (what applying any patch costs it); the
+    // floor answering this webhook's own patch for a workspace pod (what applying this patch costs it, with no
+    // decision behind it); this webhook on /audit (the full decision, no patch); this webhook on /mutate (the
+    // patch, which the API server must apply and re-validate). All six run at once: the workspace namespaces
     // are dealt out to the set-ups by a label, each webhook configuration selects its own, and the pods for
     // latency are created one at a time taking turns between the set-ups, so drift on the machine (etcd, the API
     // server's own GC, other work) weighs on all four alike. Then, per set-up, BENCH_POD_CONCURRENCY at a time
     // for creations per second.
     const floor = await startFloor({ core: 0, port: await freePort(), certDir });
+    const patches = await webhookPatches(webhook.port, workspaces[0]);
+    const floorAnnotating = await startFloor({ core: 0, port: await freePort(), certDir, patch: patches.annotations });
+    const floorSamePatch = await startFloor({ core: 0, port: await freePort(), certDir, patch: patches.full });
+    floors.push(floor, floorAnnotating, floorSamePatch);
     const setups = [
       { name: 'no webhook', key: 'none' },
       { name: 'floor webhook (no-op)', key: 'floor', url: `https://127.0.0.1:${floor.port}/mutate` },
+      { name: 'floor webhook, 2-annotation patch', key: 'floor-annotations', url: `https://127.0.0.1:${floorAnnotating.port}/mutate` },
+      { name: 'floor webhook, this webhook\'s patch', key: 'floor-same-patch', url: `https://127.0.0.1:${floorSamePatch.port}/mutate` },
       { name: 'this webhook, /audit', key: 'audit', url: `https://127.0.0.1:${webhook.port}/audit`, mode: 'audit' },
       { name: 'this webhook, /mutate', key: 'mutate', url: `https://127.0.0.1:${webhook.port}/mutate`, mode: 'mutate' },
     ];
@@ -157,15 +168,19 @@ async function run() {
       const throughput = await createPods(api, groups[index], settings.pods, settings.podConcurrency, `many${index}`);
       pods.push({ setup: setup.name, latency: latencies[index], throughput });
     }
-    await floor.stop();
-    const mutateIndex = setups.findIndex((setup) => setup.key === 'mutate');
-    const mutatedWorkspace = groups[mutateIndex][1 % groups[mutateIndex].length];
-    const stored = await api.call('GET', `${paths.pods(mutatedWorkspace.namespace)}/one${mutateIndex}-1`);
-    if (!isMutated(stored.json)) throw new Error('a pod created with the webhook registered was not mutated');
+    for (const server of floors.splice(0)) await server.stop();
+    // The webhook's set-up mutated its pods, and the floor's copy of its patch did the same to the pods under it.
+    for (const key of ['mutate', 'floor-same-patch']) {
+      const index = setups.findIndex((setup) => setup.key === key);
+      const workspace = groups[index][1 % groups[index].length];
+      const stored = await api.call('GET', `${paths.pods(workspace.namespace)}/one${index}-1`);
+      if (!isMutated(stored.json)) throw new Error(`a pod created with ${setups[index].name} registered was not mutated`);
+    }
     const failures = pods.reduce((sum, p) => sum + p.latency.failures + p.throughput.failures, 0);
     if (failures > 0) throw new Error(`pod creations failed: ${pods.map((p) => p.latency.firstFailure ?? p.throughput.firstFailure).filter(Boolean)[0]}`);
     const baseline = pods[0].latency.latency.p50;
     for (const p of pods) p.addedMedianMs = Math.round((p.latency.latency.p50 - baseline) * 1000) / 1000;
+    const addedBy = (setup) => pods.find((p) => p.setup === setup).addedMedianMs;
     const webhookRssAfterPods = rssBytes(webhook.pid);
     const cacheCounts = JSON.parse((await httpsGet(webhook.port, '/readyz')).body).coLocation.caches.map((c) => [c.name, c.objects]);
 
@@ -185,16 +200,34 @@ async function run() {
       check(`cache-holder RSS with ${settings.workspaces} workspaces < 120 MB (settled)`, Math.round(holder.rssSettledBytes / 1048576 * 10) / 10, 120, 'MB'),
       check('one affinity decision (decide() with caches) < 50 µs', holder.decide.withCachesMicros, 50, 'µs'),
       ratioCheck('added median pod-creation latency (this webhook, /mutate) <= 1.5 x that of the no-op webhook',
-        pods.find((p) => p.setup === 'this webhook, /mutate').addedMedianMs, pods.find((p) => p.setup === 'floor webhook (no-op)').addedMedianMs, 1.5),
+        addedBy('this webhook, /mutate'), addedBy('floor webhook (no-op)'), 1.5),
+      ratioCheck('added median pod-creation latency (this webhook, /mutate) <= 1.5 x that of the floor answering the same patch',
+        addedBy('this webhook, /mutate'), addedBy('floor webhook, this webhook\'s patch'), 1.5),
     ];
     result.table = describe(result);
     return result;
   } finally {
+    for (const server of floors) await server.stop();
     if (webhook) await webhook.stop();
     api.close();
     await cp.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The JSONPatch this webhook answers for `workspace`'s pod (base64, as in an AdmissionResponse), and a patch of
+ * two annotations only: what the floor server answers in the set-ups that separate the API server's cost of
+ * applying a patch from the webhook's cost of deciding it. The review is the one the API server sends for the
+ * benchmark's pods (automountServiceAccountToken false: no token volume is added before the webhooks).
+ */
+async function webhookPatches(port, workspace) {
+  const pod = workspacePod(workspace.namespace, workspace.claimName, 'patch-sample');
+  const answer = await httpsPost(port, '/mutate', JSON.stringify(reviewOf(pod, 'patch-sample')));
+  const full = JSON.parse(answer.body).response?.patch;
+  if (answer.status !== 200 || !full) throw new Error(`the webhook answered no patch for a workspace pod: ${answer.status}`);
+  const annotations = [{ op: 'add', path: '/metadata/annotations', value: { 'bench.wsw.dev/a': 'applied', 'bench.wsw.dev/b': 'warned' } }];
+  return { full, annotations: Buffer.from(JSON.stringify(annotations)).toString('base64') };
 }
 
 /** `value` as a multiple of `reference` (both measured in this run), at most `limit` times. */

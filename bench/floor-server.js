@@ -2,12 +2,15 @@
 // constant allowed AdmissionReview carrying the request's uid. No framework, no decision, no logging, no metrics.
 // The webhook is measured against this in the same run, on the same core, with the same certificate.
 //
-// env: PORT (0 picks one; the bound port is printed on stdout as `listening <port>`), CERT_DIR (tls.crt, tls.key).
+// env: PORT (0 picks one; the bound port is printed on stdout as `listening <port>`), CERT_DIR (tls.crt, tls.key),
+// FLOOR_PATCH (optional: a base64 JSONPatch put in every answer, so the cluster bench can tell the API server's cost
+// of applying a patch from the webhook's cost of deciding it).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 
 const certDir = process.env.CERT_DIR ?? './certs';
+const patch = process.env.FLOOR_PATCH;
 const server = createServer(
   {
     key: readFileSync(join(certDir, 'tls.key')),
@@ -29,7 +32,7 @@ const server = createServer(
         response.writeHead(400).end();
         return;
       }
-      const body = JSON.stringify({ apiVersion, kind: 'AdmissionReview', response: { uid, allowed: true } });
+      const body = JSON.stringify({ apiVersion, kind: 'AdmissionReview', response: patch ? { uid, allowed: true, patchType: 'JSONPatch', patch } : { uid, allowed: true } });
       response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       response.end(body);
     });

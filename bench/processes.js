@@ -118,8 +118,8 @@ export async function startWebhook({ core, port, certDir, configFile, home, node
 }
 
 /** The floor server (bench/floor-server.js, or `script`: bench/fastify-floor.js) with the same certificate. */
-export async function startFloor({ core, port, certDir, nodeOptions = [], script = 'bench/floor-server.js', name = 'floor' }) {
-  const env = { ...process.env, PORT: String(port), CERT_DIR: certDir };
+export async function startFloor({ core, port, certDir, nodeOptions = [], script = 'bench/floor-server.js', name = 'floor', patch }) {
+  const env = { ...process.env, PORT: String(port), CERT_DIR: certDir, ...(patch ? { FLOOR_PATCH: patch } : {}) };
   delete env.NODE_OPTIONS;
   const { child } = startPinned({ core, args: [...nodeOptions, script], env });
   const probe = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'probe' } });
