@@ -182,6 +182,9 @@ async function run() {
     for (const p of pods) p.addedMedianMs = Math.round((p.latency.latency.p50 - baseline) * 1000) / 1000;
     const addedBy = (setup) => pods.find((p) => p.setup === setup).addedMedianMs;
     const webhookRssAfterPods = rssBytes(webhook.pid);
+    // Of which the process's own memory; the rest is pages of the node binary and its libraries (RssFile), shared
+    // with every node process and reclaimable by the kernel (bench/README.md, "Findings").
+    const webhookRssAnonAfterPods = rssBytes(webhook.pid, 'RssAnon');
     const cacheCounts = JSON.parse((await httpsGet(webhook.port, '/readyz')).body).coLocation.caches.map((c) => [c.name, c.objects]);
 
     const result = {
@@ -190,7 +193,7 @@ async function run() {
       seed: created,
       cacheHolder: holder,
       webhook: {
-        syncMs: webhookSyncMs, localWorkspaces: Number(census[1]), rssSyncedBytes: webhookRssSynced, rssSettledBytes: webhookRssSettled, rssAfterPodsBytes: webhookRssAfterPods,
+        syncMs: webhookSyncMs, localWorkspaces: Number(census[1]), rssSyncedBytes: webhookRssSynced, rssSettledBytes: webhookRssSettled, rssAfterPodsBytes: webhookRssAfterPods, rssAnonAfterPodsBytes: webhookRssAnonAfterPods,
         caches: Object.fromEntries(cacheCounts),
       },
       pods,
@@ -252,7 +255,7 @@ function describe(result) {
     ['cache holder: RSS at sync / settled', `${mb(holder.rssAfterSyncBytes)} MB / ${mb(holder.rssSettledBytes)} MB (live heap ${mb(holder.afterGc.heapUsedBytes)} MB)`],
     ['decide(), pod with Longhorn PVC', `${holder.decide.withCachesMicros} µs (co-location off: ${holder.decide.coLocationOffMicros} µs; affinity part ${holder.decide.affinityMicros} µs)`],
     ['webhook: start to caches synced', `${webhook.syncMs} ms (workspace_volumes local: ${webhook.localWorkspaces})`],
-    ['webhook RSS: at sync / settled / after pods', `${mb(webhook.rssSyncedBytes)} MB / ${mb(webhook.rssSettledBytes)} MB / ${mb(webhook.rssAfterPodsBytes)} MB`],
+    ['webhook RSS: at sync / settled / after pods', `${mb(webhook.rssSyncedBytes)} MB / ${mb(webhook.rssSettledBytes)} MB / ${mb(webhook.rssAfterPodsBytes)} MB (anonymous ${mb(webhook.rssAnonAfterPodsBytes)} MB, the rest the node binary's pages)`],
     ...pods.map((p) => [
       `pods, ${p.setup}`,
       `one at a time: p50 ${ms(p.latency.latency.p50)} ms (+${ms(p.addedMedianMs)}), p99 ${ms(p.latency.latency.p99)} ms; ${s.podConcurrency} at a time: ${p.throughput.perSecond}/s`,

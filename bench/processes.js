@@ -19,10 +19,13 @@ export async function freePort() {
   return port;
 }
 
-/** Resident set size of `pid` in bytes (VmRSS), or undefined when it has gone. */
-export function rssBytes(pid) {
+/**
+ * Resident set size of `pid` in bytes (VmRSS; `RssAnon` for its anonymous part, `RssFile` for the mapped files'),
+ * or undefined when it has gone.
+ */
+export function rssBytes(pid, field = 'VmRSS') {
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;

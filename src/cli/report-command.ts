@@ -1,9 +1,10 @@
 import { ApiError } from '../cluster/list-watch/api-transport.js';
 import { loadClusterAccess } from '../cluster/credentials/cluster-access.js';
 import { HttpsApiTransport } from '../cluster/list-watch/https-api-transport.js';
-import { volumeFact } from '../cluster/facts/object-facts.js';
+import {
+  allWorkspacesNamespaceFact, claimFactDecoder, objectIdentity, podClaimsFact, replicaFact, storageClassFact, volumeFact,
+} from '../cluster/facts/object-facts.js';
 import { loadConfig } from '../config/load-config.js';
-import { matchesAnySelector } from '../kube/label-selector.js';
 import { asObject, asString } from '../kube/json-value.js';
 import { workspaceLocality, type ReplicaPlacement, type WorkspaceVolumeRow } from '../core/workspace-locality.js';
 import { listAllPages } from '../cluster/list-watch/list-all-pages.js';
@@ -54,54 +55,57 @@ export async function reportRows(
     notes.push(`Longhorn replicas unavailable (${error.status} ${error.reason || error.message}): verdicts that need them are unknown`);
   }
 
+  // Decoded by the server's own fact decoders (object-facts.ts), so report and the workspace_volumes gauge read
+  // the objects the same way; only what the rows show beyond the facts (class, pod names) is read here.
   const allNamespaces = new Set(namespaces
-    .filter((namespace) => asObject(asObject(namespace.metadata).labels)['workspace-storage.dev/workspaces'] === 'all')
-    .map((namespace) => asString(asObject(namespace.metadata).name)));
-  const provisioners = new Map(classes.map((storageClass) => [asString(asObject(storageClass.metadata).name), asString(storageClass.provisioner)]));
-  const pvs = new Map(volumes.map((pv) => [asString(asObject(pv.metadata).name), pv]));
+    .filter((namespace) => allWorkspacesNamespaceFact(namespace) !== undefined)
+    .map((namespace) => objectIdentity(namespace)?.name ?? ''));
+  const provisioners = new Map(classes.map((storageClass) => [objectIdentity(storageClass)?.name ?? '', storageClassFact(storageClass)?.provisioner ?? '']));
+  const pvs = new Map(volumes.map((pv) => [objectIdentity(pv)?.name ?? '', pv]));
   const replicasByVolume = new Map<string, ReplicaPlacement[]>();
   for (const replica of replicas ?? []) {
-    const spec = asObject(replica.spec);
-    const list = replicasByVolume.get(asString(spec.volumeName)) ?? [];
-    list.push({ node: asString(spec.nodeID), failed: asString(spec.failedAt) !== '' });
-    replicasByVolume.set(asString(spec.volumeName), list);
+    const fact = replicaFact(replica);
+    if (fact === undefined) continue;
+    const list = replicasByVolume.get(fact.volumeName) ?? [];
+    list.push({ node: fact.nodeID, failed: fact.failed });
+    replicasByVolume.set(fact.volumeName, list);
   }
   const podsByClaim = new Map<string, { name: string; node: string }[]>();
   for (const pod of pods) {
-    const phase = asString(asObject(pod.status).phase);
-    if (phase === 'Succeeded' || phase === 'Failed') continue;
-    const metadata = asObject(pod.metadata);
-    const spec = asObject(pod.spec);
-    for (const volume of Array.isArray(spec.volumes) ? spec.volumes : []) {
-      const claimName = asString(asObject(asObject(volume).persistentVolumeClaim).claimName);
-      if (claimName === '') continue;
-      const key = `${asString(metadata.namespace)}/${claimName}`;
+    const identity = objectIdentity(pod);
+    const fact = podClaimsFact(pod);
+    if (identity === undefined || fact === undefined) continue;
+    for (const claimName of fact.claims) {
+      const key = `${identity.namespace}/${claimName}`;
       const list = podsByClaim.get(key) ?? [];
-      list.push({ name: asString(metadata.name), node: asString(spec.nodeName) });
+      list.push({ name: identity.name, node: fact.node });
       podsByClaim.set(key, list);
     }
   }
 
   const rows: WorkspaceVolumeRow[] = [];
+  const claimFact = claimFactDecoder(config.workspaceSelectors);
   for (const claim of claims) {
+    const fact = claimFact(claim);
+    const identity = objectIdentity(claim);
+    if (fact === undefined || identity === undefined) continue;
+    const { namespace, name } = identity;
+    if (!allNamespaces.has(namespace) && fact.workspace !== true) continue;
     const metadata = asObject(claim.metadata);
-    const namespace = asString(metadata.namespace);
-    if (!allNamespaces.has(namespace) && !matchesAnySelector(config.workspaceSelectors, asObject(metadata.labels))) continue;
-    const spec = asObject(claim.spec);
     const annotations = asObject(metadata.annotations);
-    const storageClass = asString(annotations['volume.beta.kubernetes.io/storage-class']) || asString(spec.storageClassName);
-    const volumeName = asString(spec.volumeName);
+    const storageClass = asString(annotations['volume.beta.kubernetes.io/storage-class']) || asString(asObject(claim.spec).storageClassName);
+    const { volumeName } = fact;
     const pv = pvs.get(volumeName);
     const volume = pv === undefined ? undefined : volumeFact(pv);
     rows.push(workspaceLocality({
       namespace,
-      claim: asString(metadata.name),
+      claim: name,
       storageClass,
       provisioner: provisioners.get(storageClass) ?? '',
       volumeName,
       ...(volume ? { volume } : {}),
       ...(replicas === undefined || volume === undefined ? {} : { replicas: replicasByVolume.get(volume.volumeHandle) ?? [] }),
-      pods: podsByClaim.get(`${namespace}/${asString(metadata.name)}`) ?? [],
+      pods: podsByClaim.get(`${namespace}/${name}`) ?? [],
     }));
   }
   return rows.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pvc.localeCompare(b.pvc));
