@@ -2,6 +2,7 @@ import type { ClaimFact, NodeFact, StorageClassFact, VolumeFact } from '../../co
 import { LONGHORN_DRIVERS } from '../../core/co-location.js';
 import type { LabelSelector } from '../../kube/kube-types.js';
 import { matchesAnySelector } from '../../kube/label-selector.js';
+import { boundedMemo } from '../../kube/bounded-memo.js';
 import { asString, isRecord } from '../../kube/json-value.js';
 
 /**
@@ -58,7 +59,8 @@ function decodeClaim(object: unknown, selectors: readonly LabelSelector[]): Clai
   const volumeName = asString(record(pvc.spec)?.volumeName);
   const workspace = selectors.length > 0 && matchesAnySelector(selectors, record(record(pvc.metadata)?.labels) ?? {});
   if (volumeName === '') return workspace ? UNBOUND_WORKSPACE_CLAIM : UNBOUND_CLAIM;
-  return Object.freeze(workspace ? { volumeName, workspace: true } : { volumeName });
+  const shared = internVolume(volumeName);
+  return Object.freeze(workspace ? { volumeName: shared, workspace: true } : { volumeName: shared });
 }
 
 /** A pod that uses claims, as the day-two gauge sees it. */
@@ -69,15 +71,20 @@ export interface PodClaimsFact {
   readonly claims: readonly string[];
 }
 
-// Node names repeat across every pod on a node: one string per node instead of one per pod (10k pods, ~10 nodes).
-const nodeNames = new Map<string, string>();
-function internNode(name: string): string {
-  const known = nodeNames.get(name);
-  if (known !== undefined) return known;
-  if (nodeNames.size >= 10_000) nodeNames.clear(); // node churn must not grow this without bound
-  nodeNames.set(name, name);
-  return name;
-}
+const sameString = (text: string): string => text;
+
+/**
+ * Node names repeat across every pod and replica on a node: one string per node instead of one per object (10k pods
+ * and 30k replicas on ~100 nodes). Bounded, so node churn cannot grow it.
+ */
+const internNode = boundedMemo(sameString, { limit: 10_000, maxKeyLength: 253 });
+
+/**
+ * Longhorn volume names repeat in a claim's `spec.volumeName`, the PV's `csi.volumeHandle` and each of its replicas'
+ * `spec.volumeName`: one string per volume instead of five (~56 bytes each, 10k volumes). Bounded at twice the
+ * workspaces the memory budget is sized for; past that it empties and sharing starts over, nothing else changes.
+ */
+const internVolume = boundedMemo(sameString, { limit: 20_000, maxKeyLength: 253 });
 
 /**
  * Pod -> its node and the claims it mounts; undefined for a pod that mounts no claim or has finished
@@ -142,11 +149,9 @@ export function volumeFact(object: unknown): VolumeFact | undefined {
   const terms = record(record(spec?.nodeAffinity)?.required)?.nodeSelectorTerms;
   const driver = asString(csi?.driver);
   const handle = asString(csi?.volumeHandle);
-  const name = record(pv.metadata)?.name;
   return Object.freeze({
     csiDriver: KNOWN_DRIVERS.get(driver) ?? driver,
-    // Dynamic Longhorn PVs are named after their volume: share the name string (the cache key) instead of a copy.
-    volumeHandle: handle === name ? name : handle,
+    volumeHandle: internVolume(handle),
     nodeLocal: Array.isArray(terms) && terms.length > 0 && terms.every(namesNodes),
     readWriteMany: Array.isArray(spec?.accessModes) && spec.accessModes.includes('ReadWriteMany'),
   });
@@ -191,7 +196,7 @@ export function replicaFact(object: unknown): ReplicaFact | undefined {
   const spec = record(record(object)?.spec);
   const volumeName = asString(spec?.volumeName);
   if (volumeName === '') return undefined;
-  return Object.freeze({ volumeName, nodeID: asString(spec?.nodeID), failed: asString(spec?.failedAt) !== '' });
+  return Object.freeze({ volumeName: internVolume(volumeName), nodeID: internNode(asString(spec?.nodeID)), failed: asString(spec?.failedAt) !== '' });
 }
 
 function record(value: unknown): Json | undefined {
