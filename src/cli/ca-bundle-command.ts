@@ -4,10 +4,9 @@ import { parseArgs } from 'node:util';
 import { isDnsLabel, isDnsSubdomain } from '../kube/rfc1123-names.js';
 import { CertificateFileError } from '../tls/certificate-file-error.js';
 import { parseCertificate } from '../tls/certificate-pair.js';
-import { clusterApiContext } from './cluster-api-context.js';
-import { loadKubeConfig } from './load-kube-config.js';
+import { clusterCalls } from './cluster-calls.js';
 import { messageWithCause } from './message-with-cause.js';
-import { patchCaBundle } from './patch-ca-bundle.js';
+import { patchCaBundle, type WebhookConfigurationApi } from './patch-ca-bundle.js';
 import { caBundleFromSecret, DEFAULT_NAMESPACE, POD_NAMESPACE_FILE, type SecretOption } from './secret-ca-bundle.js';
 import { errorText } from '../logging/error-text.js';
 
@@ -49,7 +48,8 @@ const USAGE = `usage: workspace-storage-webhook ca-bundle [--apply [--name <muta
 
 Prints the base64 caBundle of $CERT_DIR/ca.crt (CERT_DIR defaults to ./certs).
   --apply             patch webhooks[*].clientConfig.caBundle of the MutatingWebhookConfiguration instead
-                      (cluster access: KUBECONFIG, ~/.kube/config or the in-cluster service account)
+                      (cluster access as the server finds it: KUBECONFIG, the in-cluster service account,
+                      else ~/.kube/config)
   --name <name>       the MutatingWebhookConfiguration to patch (default ${DEFAULT_CONFIGURATION_NAME})
   --secret <name>     take the CA from this kubernetes.io/tls Secret's ca.crt instead of $CERT_DIR; when the
                       Secret does not exist, generate a CA and a serving certificate and create it (tls.crt,
@@ -199,32 +199,17 @@ async function runApply(
   seams: CaBundleCommandOptions,
   report: (line: string) => void,
 ): Promise<void> {
-  // Imported here, not at the top: client-node costs tens of MB of RSS, and the server process (which shares
-  // the CLI entry point) must not pay for it.
-  const k8s = await import('@kubernetes/client-node');
-  const kubeConfig = loadKubeConfig(k8s, env);
-  const cluster = kubeConfig.getCurrentCluster();
-  // loadFromDefault's last resort is an unauthenticated http://localhost:8080 (the old insecure port): when that
-  // is all it found, say that no credentials exist instead of reporting a refused connection.
-  if (cluster === null || (cluster.name === 'cluster' && cluster.server === 'http://localhost:8080')) {
-    throw new Error('no cluster access: no KUBECONFIG, no ~/.kube/config and no in-cluster service account');
-  }
-
-  const api = clusterApiContext(k8s, kubeConfig, options.timeoutMs);
-  const { callOptions, apiError } = api;
+  const api = await clusterCalls(env, options.timeoutMs);
+  const { transport, deadline, apiError } = api;
   const podNamespaceFile = seams.podNamespaceFile ?? POD_NAMESPACE_FILE;
   const caBundle =
     options.secret === undefined ? fileCaBundle! : await caBundleFromSecret(api, options.secret, podNamespaceFile, report);
 
-  const admission = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
+  const configuration = `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${encodeURIComponent(options.name)}`;
   report(
     await patchCaBundle(caBundle, options.name, {
-      read: () => admission.readMutatingWebhookConfiguration({ name: options.name }, callOptions),
-      patch: (operations) =>
-        admission.patchMutatingWebhookConfiguration(
-          { name: options.name, body: operations },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch, callOptions),
-        ),
+      read: async () => (await transport.getJson(configuration, deadline)) as Awaited<ReturnType<WebhookConfigurationApi['read']>>,
+      patch: (operations) => transport.send('PATCH', configuration, operations, deadline, 'application/json-patch+json'),
       error: (error, verb) =>
         apiError(error, `${verb} mutatingwebhookconfiguration/${options.name}`, {
           forbidden: 'the service account needs get and patch on it',

@@ -1,6 +1,6 @@
 /**
- * An error's message followed by its cause's: undici (under client-node) puts the socket error (ECONNREFUSED,
- * ENOTFOUND, certificate errors) in `cause`, and the message alone says only "fetch failed".
+ * An error's message followed by its cause's: an error that wraps the socket error (ECONNREFUSED, ENOTFOUND,
+ * certificate errors; undici's "fetch failed", an aborted request's reason) keeps it in `cause`.
  */
 export function messageWithCause(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

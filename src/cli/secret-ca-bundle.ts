@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { describeRef, ensureTlsSecret, type SecretRef, type SecretStore } from '../tls/tls-secret.js';
-import type { ClusterApiContext } from './cluster-api-context.js';
+import { ApiError } from '../cluster/list-watch/api-transport.js';
+import { describeRef, ensureTlsSecret, type SecretRef, type SecretStore, type TlsSecretObject } from '../tls/tls-secret.js';
+import type { ClusterCalls } from './cluster-calls.js';
 import { messageWithCause } from './message-with-cause.js';
 import { isDnsLabel } from '../kube/rfc1123-names.js';
 
@@ -24,8 +25,7 @@ export function resolveNamespace(sources: {
   readonly context?: string | undefined;
   readonly pod?: string | undefined;
 }): string {
-  // In a pod without a kubeconfig, client-node's in-cluster context already carries the namespace file's content;
-  // the file is read separately only for a pod that also has a kubeconfig whose context names no namespace.
+  // In a pod the kubeconfig context is absent (or names no namespace): the pod's namespace file is the next source.
   for (const candidate of [sources.flag, sources.context, sources.pod]) {
     const trimmed = candidate?.trim();
     if (trimmed !== undefined && trimmed !== '') return trimmed;
@@ -38,38 +38,38 @@ export function resolveNamespace(sources: {
  * returns its ca.crt as a caBundle.
  */
 export async function caBundleFromSecret(
-  api: ClusterApiContext,
+  api: ClusterCalls,
   secret: SecretOption,
   podNamespaceFile: string,
   report: (line: string) => void,
 ): Promise<string> {
-  const { k8s, kubeConfig, callOptions, deadline, apiError } = api;
+  const { transport, deadline, apiError } = api;
   const flag = secret.namespace;
-  const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
+  const context = api.namespace;
   // The file is read only when needed: an unreadable one must not fail a run that names its namespace otherwise.
   const needsPodFile = [flag, context].every((value) => value === undefined || value.trim() === '');
   const pod = needsPodFile ? await readPodNamespace(podNamespaceFile) : undefined;
   const namespace = resolveNamespace({ flag, context, pod });
   if (!isDnsLabel(namespace)) throw new Error(`namespace "${namespace}" is not a DNS label (RFC 1123)`);
   const ref: SecretRef = { name: secret.name, namespace };
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const secrets = `/api/v1/namespaces/${namespace}/secrets`;
   const where = describeRef(ref);
   const forbidden = `the service account needs get on this Secret and create on secrets in namespace ${namespace}`;
   const store: SecretStore = {
     get: async () => {
       try {
-        return await core.readNamespacedSecret({ name: ref.name, namespace }, callOptions);
+        return (await transport.getJson(`${secrets}/${encodeURIComponent(ref.name)}`, deadline)) as TlsSecretObject;
       } catch (error) {
-        if (error instanceof k8s.ApiException && error.code === 404 && !deadline.aborted) return undefined;
+        if (error instanceof ApiError && error.status === 404 && !deadline.aborted) return undefined;
         throw apiError(error, `get ${where}`, { forbidden });
       }
     },
     create: async (body) => {
       try {
-        await core.createNamespacedSecret({ namespace, body }, callOptions);
+        await transport.send('POST', secrets, body, deadline);
         return 'created';
       } catch (error) {
-        if (error instanceof k8s.ApiException && error.code === 409 && !deadline.aborted) return 'exists';
+        if (error instanceof ApiError && error.status === 409 && !deadline.aborted) return 'exists';
         throw apiError(error, `create ${where}`, {
           forbidden,
           notFound: `cannot create ${where}: the namespace does not exist`,

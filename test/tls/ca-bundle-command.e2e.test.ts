@@ -133,8 +133,8 @@ describeE2E('ca-bundle --apply against kube-apiserver 1.20', () => {
 
   /**
    * A kubeconfig that authenticates as the ServiceAccount with its token (1.20: from the token Secret the token
-   * controller creates), and no namespace in the context, like client-node's in-cluster configuration without
-   * the namespace file. Returns the token too, for raw requests.
+   * controller creates), and no namespace in the context, like an in-cluster service account without the
+   * namespace file. Returns the token too, for raw requests.
    */
   async function serviceAccountKubeconfig(namespace: string, account: string) {
     await cp.waitForServiceAccount(namespace, account);

@@ -81,7 +81,7 @@ function statusAnswer(code: number, reason: string, message: string): Answer {
   return { status: code, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code } };
 }
 
-/** A kubeconfig for `server` (plain HTTP needs insecure-skip-tls-verify in client-node). */
+/** A kubeconfig for `server`, a plain-HTTP fake API server. */
 async function writeKubeconfig(path: string, server: string, namespace?: string): Promise<void> {
   await writeFile(
     path,
@@ -184,7 +184,8 @@ describe('runCaBundleCommand', () => {
       const { io, out } = memoryIo();
       const env = { CERT_DIR: dir, KUBECONFIG: join(dir, 'absent.kubeconfig') };
       expect(await runCaBundleCommand(['--apply'], io, env)).toBe(1);
-      expect(out.stderr).toMatch(/^ca-bundle: no cluster access: cannot load the kubeconfig/);
+      // The reason as the server and the other commands word it (loadClusterAccess).
+      expect(out.stderr).toBe(`ca-bundle: no cluster access: KUBECONFIG ${join(dir, 'absent.kubeconfig')}: no such file\n`);
     });
 
     it('reports an API server that does not answer', async () => {
@@ -210,7 +211,7 @@ describe('runCaBundleCommand', () => {
     it.skipIf(existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token'))(
       'says there is no cluster access when no kubeconfig or service account exists',
       async () => {
-        // client-node's loadFromDefault reads HOME and KUBECONFIG from process.env itself.
+        // ~/.kube/config is looked up in the process's own HOME.
         const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG };
         process.env.HOME = dir;
         delete process.env.KUBECONFIG;
@@ -218,7 +219,7 @@ describe('runCaBundleCommand', () => {
           const { io, out } = memoryIo();
           expect(await runCaBundleCommand(['--apply'], io, { CERT_DIR: dir })).toBe(1);
           expect(out.stderr).toBe(
-            'ca-bundle: no cluster access: no KUBECONFIG, no ~/.kube/config and no in-cluster service account\n',
+            'ca-bundle: no cluster access: no in-cluster service account, no KUBECONFIG, no ~/.kube/config\n',
           );
         } finally {
           for (const [name, value] of Object.entries(saved)) {

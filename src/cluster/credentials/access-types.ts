@@ -16,6 +16,8 @@ export interface ClusterAccess {
   readonly server: string;
   /** Where the access came from, for the start-up log, e.g. `in-cluster service account`. */
   readonly source: string;
+  /** The kubeconfig context's namespace, when it names one (the CLI's default namespace, as kubectl's). */
+  readonly namespace?: string;
   /** Options for one request; called per request so that a rotated service-account token is picked up. */
   requestOptions(): Promise<RequestOptions>;
 }

@@ -60,11 +60,12 @@ export async function kubeconfigAccess(paths: readonly string[], origin: string)
   // A context without a user is legal (anonymous, or an unauthenticated `kubectl proxy`).
   const user = users.get(userName) ?? { name: userName, body: {} };
   const source = `${origin} ${paths.length === 1 ? paths[0] : paths.join(',')} (context ${currentContext})`;
+  const namespace = stringField(context.body, 'namespace');
   try {
-    if (needsClientNode(cluster.body, user.body)) {
-      return { ok: true, access: await clientNodeAccess(server, source, currentContext, context, cluster, user) };
-    }
-    return { ok: true, access: plainAccess(server, source, cluster.body, user.body) };
+    const access = needsClientNode(cluster.body, user.body)
+      ? await clientNodeAccess(server, source, currentContext, context, cluster, user)
+      : plainAccess(server, source, cluster.body, user.body);
+    return { ok: true, access: namespace === '' ? access : { ...access, namespace } };
   } catch (error) {
     return { ok: false, reason: `${where}: ${errorText(error)}` };
   }
