@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { packageVersion } from '../package-version.js';
-import { runCaBundleCommand } from './ca-bundle-command.js';
 import { runServeCommand, SERVE_USAGE } from './serve-command.js';
 
 const USAGE = `usage: workspace-storage-webhook <command> [flags]
@@ -30,9 +29,13 @@ switch (command) {
       await runServeCommand();
     }
     break;
-  case 'ca-bundle':
+  case 'ca-bundle': {
+    // Imported on use, like the other commands: through tls-secret.ts it loads node-forge, which `serve` with
+    // certificates in place never needs (its memory counts against the server's RSS).
+    const { runCaBundleCommand } = await import('./ca-bundle-command.js');
     process.exitCode = await runCaBundleCommand(args, process);
     break;
+  }
   case 'preview': {
     const { runPreviewCommand } = await import('./preview-command.js');
     process.exitCode = await runPreviewCommand(args, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
