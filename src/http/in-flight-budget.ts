@@ -106,7 +106,9 @@ export function admitWithin(budget: InFlightBudget, onShed: () => void) {
       return;
     }
     (reply.raw as Held)[HELD] = bytes;
-    reply.raw.once('close', onClose);
+    // `on`, not `once`: a response closes once and is then dropped, and `once` would wrap onClose in a new
+    // closure per review.
+    reply.raw.on('close', onClose);
     done();
   };
 }

@@ -16,6 +16,11 @@ export function asObject(value: unknown): JsonObject {
   return isRecord(value) ? value : {};
 }
 
+/** `value` when it is a JSON object, else undefined: for optional chaining through fields that may be absent. */
+export function maybeObject(value: unknown): JsonObject | undefined {
+  return isRecord(value) ? value : undefined;
+}
+
 /** `value` when it is a string, else the empty string. */
 export function asString(value: unknown): string {
   return typeof value === 'string' ? value : '';

@@ -3,6 +3,7 @@
  * after an interruption (Ctrl-C, a lost connection, a failed copy) resumes where the last one stopped. The old
  * volume is never deleted: it is set to reclaim policy Retain before anything else happens.
  */
+import { podClaimsFact } from '../cluster/facts/object-facts.js';
 import { asArray, asObject, asString } from '../kube/json-value.js';
 import {
   MIGRATION, claimTemplate, copyClaim, copyJob, finalClaim, migrationNames, parseVerification, preBindPatch, verificationText,
@@ -254,11 +255,13 @@ class Migration {
   /** Pods (not finished, not the copy Job's) that mount the claim, as `name (node)`. */
   private async podsUsing(claim: string): Promise<string[]> {
     const pods = await this.api.list(`/api/v1/namespaces/${this.ns}/pods`);
-    return pods
-      .filter((pod) => !['Succeeded', 'Failed'].includes(asString(asObject(pod.status).phase)))
-      .filter((pod) => asObject(meta(pod).labels)[MIGRATION.job] !== this.names.label)
-      .filter((pod) => asArray(asObject(pod.spec).volumes).some((volume) => asString(asObject(asObject(volume).persistentVolumeClaim).claimName) === claim))
-      .map((pod) => `${asString(meta(pod).name)} (${asString(asObject(pod.spec).nodeName) || 'not scheduled'})`);
+    // Which pods hold the claim is read as the server's gauge and `report` read it (podClaimsFact: running or
+    // pending pods that mount it); the copy Job's own pod does not count.
+    return pods.flatMap((pod) => {
+      const uses = podClaimsFact(pod);
+      if (uses === undefined || !uses.claims.includes(claim) || asObject(meta(pod).labels)[MIGRATION.job] === this.names.label) return [];
+      return [`${asString(meta(pod).name)} (${uses.node || 'not scheduled'})`];
+    });
   }
 
   private async removeCopyJob(): Promise<void> {

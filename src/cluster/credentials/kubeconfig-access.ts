@@ -40,7 +40,7 @@ export async function kubeconfigAccess(paths: readonly string[], origin: string)
       return { ok: false, reason: `${origin} ${path}: ${errorText(error)}` };
     }
     read += 1;
-    const root = asEntry(document);
+    const root = asObject(document);
     collect(root.clusters, 'cluster', dirname(path), clusters);
     collect(root.users, 'user', dirname(path), users);
     collect(root.contexts, 'context', dirname(path), contexts);
@@ -152,10 +152,10 @@ async function clientNodeAccess(
 function collect(list: unknown, field: string, baseDir: string, into: Map<string, Named>): void {
   if (!Array.isArray(list)) return;
   for (const item of list) {
-    const entry = asEntry(item);
+    const entry = asObject(item);
     const name = stringField(entry, 'name');
     if (name === '' || into.has(name)) continue;
-    const body = { ...asEntry(entry[field]) };
+    const body = { ...asObject(entry[field]) };
     for (const key of PATH_FIELDS) {
       const value = body[key];
       if (typeof value === 'string' && value !== '' && !isAbsolute(value)) body[key] = join(baseDir, value);
@@ -172,9 +172,6 @@ function bytes(entry: Entry, field: string): Buffer | undefined {
   return file === '' ? undefined : readFileSync(file);
 }
 
-function asEntry(value: unknown): Entry {
-  return asObject(value);
-}
 
 function stringField(entry: Entry, field: string): string {
   const value = entry[field];

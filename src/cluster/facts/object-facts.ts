@@ -3,7 +3,7 @@ import { LONGHORN_DRIVERS } from '../../core/co-location.js';
 import type { LabelSelector } from '../../kube/kube-types.js';
 import { matchesAnySelector } from '../../kube/label-selector.js';
 import { boundedMemo } from '../../kube/bounded-memo.js';
-import { asString, isRecord } from '../../kube/json-value.js';
+import { asString, maybeObject } from '../../kube/json-value.js';
 
 /**
  * Object -> fact transforms, applied to every object as it arrives so that nothing but these few fields outlives
@@ -28,11 +28,9 @@ export interface ObjectIdentity {
   readonly resourceVersion: string;
 }
 
-type Json = Record<string, unknown>;
-
 /** Reads `metadata.{namespace,name,resourceVersion}`. */
 export function objectIdentity(object: unknown): ObjectIdentity | undefined {
-  const metadata = record(record(object)?.metadata);
+  const metadata = maybeObject(maybeObject(object)?.metadata);
   const name = asString(metadata?.name);
   if (name === '') return undefined;
   return { namespace: asString(metadata?.namespace), name, resourceVersion: asString(metadata?.resourceVersion) };
@@ -54,10 +52,10 @@ export function claimFactDecoder(selectors: readonly LabelSelector[]): (object: 
 }
 
 function decodeClaim(object: unknown, selectors: readonly LabelSelector[]): ClaimFact | undefined {
-  const pvc = record(object);
+  const pvc = maybeObject(object);
   if (pvc === undefined) return undefined;
-  const volumeName = asString(record(pvc.spec)?.volumeName);
-  const workspace = selectors.length > 0 && matchesAnySelector(selectors, record(record(pvc.metadata)?.labels) ?? {});
+  const volumeName = asString(maybeObject(pvc.spec)?.volumeName);
+  const workspace = selectors.length > 0 && matchesAnySelector(selectors, maybeObject(maybeObject(pvc.metadata)?.labels) ?? {});
   if (volumeName === '') return workspace ? UNBOUND_WORKSPACE_CLAIM : UNBOUND_CLAIM;
   const shared = internVolume(volumeName);
   return Object.freeze(workspace ? { volumeName: shared, workspace: true } : { volumeName: shared });
@@ -91,16 +89,16 @@ const internVolume = boundedMemo(sameString, { limit: 20_000, maxKeyLength: 253 
  * (`Succeeded`/`Failed` pods hold no volume), so that only the pods the gauge needs are kept.
  */
 export function podClaimsFact(object: unknown): PodClaimsFact | undefined {
-  const pod = record(object);
+  const pod = maybeObject(object);
   if (pod === undefined) return undefined;
-  const phase = record(pod.status)?.phase;
+  const phase = maybeObject(pod.status)?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return undefined;
-  const spec = record(pod.spec);
+  const spec = maybeObject(pod.spec);
   const volumes = spec?.volumes;
   if (!Array.isArray(volumes)) return undefined;
   const claims: string[] = [];
   for (const volume of volumes) {
-    const claimName = asString(record(record(volume)?.persistentVolumeClaim)?.claimName);
+    const claimName = asString(maybeObject(maybeObject(volume)?.persistentVolumeClaim)?.claimName);
     if (claimName !== '') claims.push(claimName);
   }
   if (claims.length === 0) return undefined;
@@ -114,7 +112,7 @@ const ALL_WORKSPACES = true as const;
 
 /** Namespace -> true when labelled `workspace-storage.dev/workspaces=all`; undefined (not kept) otherwise. */
 export function allWorkspacesNamespaceFact(object: unknown): true | undefined {
-  const labels = record(record(record(object)?.metadata)?.labels);
+  const labels = maybeObject(maybeObject(maybeObject(object)?.metadata)?.labels);
   return labels?.[WORKSPACES_ALL_LABEL] === 'all' ? ALL_WORKSPACES : undefined;
 }
 
@@ -127,11 +125,11 @@ const NODE_LEVEL_FIELD = 'metadata.name';
 
 /** Whether a node selector term names nodes: an `In` on the hostname label or the node's name. */
 function namesNodes(term: unknown): boolean {
-  const entry = record(term);
+  const entry = maybeObject(term);
   const names = (requirements: unknown, key: string): boolean =>
     Array.isArray(requirements) &&
     requirements.some((requirement) => {
-      const r = record(requirement);
+      const r = maybeObject(requirement);
       return r?.key === key && r.operator === 'In' && Array.isArray(r.values) && r.values.length > 0;
     });
   return names(entry?.matchExpressions, NODE_LEVEL_LABEL) || names(entry?.matchFields, NODE_LEVEL_FIELD);
@@ -142,11 +140,11 @@ function namesNodes(term: unknown): boolean {
  * (terms are ORed: one zone-level term lets the pod run anywhere in the zone); ReadWriteMany from `spec.accessModes`.
  */
 export function volumeFact(object: unknown): VolumeFact | undefined {
-  const pv = record(object);
+  const pv = maybeObject(object);
   if (pv === undefined) return undefined;
-  const spec = record(pv.spec);
-  const csi = record(spec?.csi);
-  const terms = record(record(spec?.nodeAffinity)?.required)?.nodeSelectorTerms;
+  const spec = maybeObject(pv.spec);
+  const csi = maybeObject(spec?.csi);
+  const terms = maybeObject(maybeObject(spec?.nodeAffinity)?.required)?.nodeSelectorTerms;
   const driver = asString(csi?.driver);
   const handle = asString(csi?.volumeHandle);
   return Object.freeze({
@@ -167,38 +165,35 @@ const NODE_FACTS: readonly NodeFact[] = [
 
 /** Node -> Ready condition is "True", `spec.unschedulable` is true (cordoned). */
 export function nodeFact(object: unknown): NodeFact | undefined {
-  const node = record(object);
+  const node = maybeObject(object);
   if (node === undefined) return undefined;
-  const conditions = record(node.status)?.conditions;
+  const conditions = maybeObject(node.status)?.conditions;
   let ready = false;
   if (Array.isArray(conditions)) {
     for (const condition of conditions) {
-      const entry = record(condition);
+      const entry = maybeObject(condition);
       if (entry?.type === 'Ready') {
         ready = entry.status === 'True';
         break;
       }
     }
   }
-  const unschedulable = record(node.spec)?.unschedulable === true;
+  const unschedulable = maybeObject(node.spec)?.unschedulable === true;
   return NODE_FACTS[(ready ? 2 : 0) + (unschedulable ? 1 : 0)];
 }
 
 /** StorageClass -> provisioner; undefined when the object is not one. */
 export function storageClassFact(object: unknown): StorageClassFact | undefined {
-  const storageClass = record(object);
+  const storageClass = maybeObject(object);
   if (storageClass === undefined) return undefined;
   return Object.freeze({ provisioner: asString(storageClass.provisioner) });
 }
 
 /** Replica -> volume, node and failed; undefined without `spec.volumeName` (it could not be indexed by volume). */
 export function replicaFact(object: unknown): ReplicaFact | undefined {
-  const spec = record(record(object)?.spec);
+  const spec = maybeObject(maybeObject(object)?.spec);
   const volumeName = asString(spec?.volumeName);
   if (volumeName === '') return undefined;
   return Object.freeze({ volumeName: internVolume(volumeName), nodeID: internNode(asString(spec?.nodeID)), failed: asString(spec?.failedAt) !== '' });
 }
 
-function record(value: unknown): Json | undefined {
-  return isRecord(value) ? value : undefined;
-}

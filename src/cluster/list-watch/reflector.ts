@@ -4,7 +4,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import type { FactEntry, FactSink } from './fact-store.js';
 import type { ListGate } from './list-gate.js';
 import { objectIdentity } from '../facts/object-facts.js';
-import { isRecord } from '../../kube/json-value.js';
+import { asString, maybeObject } from '../../kube/json-value.js';
 
 /** What one reflector follows and where it puts what it learns. */
 export interface ReflectorOptions<F> {
@@ -183,10 +183,10 @@ export class Reflector<F> {
     let resourceVersion = '';
     do {
       const query = `?limit=${pageSize}${continueToken === '' ? '' : `&continue=${encodeURIComponent(continueToken)}`}`;
-      const page = asRecord(await transport.getJson(path + query, this.controller.signal));
-      const metadata = asRecord(page?.metadata);
-      resourceVersion = asText(metadata?.resourceVersion);
-      continueToken = asText(metadata?.continue);
+      const page = maybeObject(await transport.getJson(path + query, this.controller.signal));
+      const metadata = maybeObject(page?.metadata);
+      resourceVersion = asString(metadata?.resourceVersion);
+      continueToken = asString(metadata?.continue);
       const items = page?.items;
       if (!Array.isArray(items)) throw new Error('list answer has no items');
       for (const item of items) {
@@ -258,18 +258,18 @@ export class Reflector<F> {
 
   /** Applies one watch event; throws an ApiError for an ERROR event so the transport ends the stream. */
   private apply(event: unknown): void {
-    const record = asRecord(event);
-    const type = asText(record?.type);
+    const record = maybeObject(event);
+    const type = asString(record?.type);
     const object = record?.object;
     this.lastEventAt = this.now();
     if (type === 'ERROR') {
-      const status = asRecord(object);
+      const status = maybeObject(object);
       throw apiErrorFromBody(typeof status?.code === 'number' ? status.code : 500, status);
     }
     this.events += 1;
     this.expiredInARow = 0;
     if (type === 'BOOKMARK') {
-      const resourceVersion = asText(asRecord(asRecord(object)?.metadata)?.resourceVersion);
+      const resourceVersion = asString(maybeObject(maybeObject(object)?.metadata)?.resourceVersion);
       if (resourceVersion !== '') this.resourceVersion = resourceVersion;
       return;
     }
@@ -380,10 +380,3 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return isRecord(value) ? value : undefined;
-}
-
-function asText(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
